@@ -1,0 +1,50 @@
+// Where badges live for the web tier (embedded SQLite now, Redis later).
+//
+// Contract, for every implementation:
+//  - Put() writes the revision record (repo, commit) only if `record.seq` is newer than the
+//    stored one, or equal while the stored badge is still pending (a pending badge is replaced
+//    by the final badge of the same event). Otherwise it is a no-op reporting kStale.
+//  - When `record.ref` is not empty, the ref pointer (repo, ref) -> commit moves to this
+//    commit only if `record.seq` is newer than the pointer's seq (or equal, same commit).
+//    Both writes happen atomically together.
+//  - Readers never see a partial record. Replays and reordering can never make an older
+//    result overwrite a newer one.
+//  - kUnavailable on a storage fault: the caller retries; the previous badge stays.
+//
+// Thread-safety: all methods are safe to call concurrently.
+#ifndef PROVBADGE_BADGES_BADGE_STORE_H_
+#define PROVBADGE_BADGES_BADGE_STORE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "provbadge/badges/badge.h"
+#include "provbadge/common/result.h"
+
+namespace provbadge::badges {
+
+struct BadgeRecord {
+  Badge badge;              // badge.repo and badge.commit are the key
+  std::string ref;          // e.g. "main"; empty: no pointer update
+  int64_t seq = 0;          // the event's seq (larger is newer)
+  std::string report_json;  // the full verification report; may be empty for pending
+};
+
+enum class PutResult { kWritten, kStale };
+
+class BadgeStore {
+ public:
+  virtual ~BadgeStore() = default;
+  virtual Result<PutResult> Put(const BadgeRecord& record) = 0;
+  virtual Result<std::optional<BadgeRecord>> GetRevision(std::string_view repo,
+                                                         std::string_view commit) = 0;
+  // Follows the (repo, ref) pointer to its revision record.
+  virtual Result<std::optional<BadgeRecord>> GetRef(std::string_view repo,
+                                                    std::string_view ref) = 0;
+};
+
+}  // namespace provbadge::badges
+
+#endif  // PROVBADGE_BADGES_BADGE_STORE_H_

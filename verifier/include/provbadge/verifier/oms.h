@@ -1,0 +1,42 @@
+// OMS (OpenSSF model signing) signature verification: `model.sig` over a revision.
+//
+// Thread-safety: reentrant; the inputs are only read.
+#ifndef PROVBADGE_VERIFIER_OMS_H_
+#define PROVBADGE_VERIFIER_OMS_H_
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "provbadge/verifier/policy.h"
+#include "provbadge/verifier/public_key.h"
+#include "provbadge/verifier/report.h"
+#include "provbadge/verifier/revision_source.h"
+
+namespace provbadge::verifier {
+
+inline constexpr std::string_view kModelSignatureFile = "model.sig";
+
+struct OmsOptions {
+  // Extra paths (relative to the revision root; a directory ignores its subtree) that may be
+  // present without being signed, on top of the defaults (.git, .gitattributes, .github,
+  // .gitignore and the signature file itself).
+  std::vector<std::string> ignore_paths;
+  std::string signature_path = std::string(kModelSignatureFile);
+};
+
+// Verifies `bundle_json` (the bytes of model.sig) in key mode against `key`, and the signed
+// resources against the files of `source` as a set. Appends findings to `report` and sets
+// `report->verdict`. Never throws.
+void VerifyOmsKey(RevisionSource& source, std::string_view bundle_json, const PublicKey& key,
+                  const OmsOptions& options, Report* report);
+
+// Verifies one hub revision under the policy: finds model.sig (absent: kUnverified with
+// finding "oms.signature_missing"), tries the publishers the policy allows for `repo`, and
+// fills the chain's first link with the signer that verified. Never throws.
+Report VerifyRevision(RevisionSource& source, std::string_view repo, std::string_view commit,
+                      const TrustPolicy& policy);
+
+}  // namespace provbadge::verifier
+
+#endif  // PROVBADGE_VERIFIER_OMS_H_

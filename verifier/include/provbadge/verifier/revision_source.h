@@ -1,0 +1,58 @@
+// The verifier's only window onto model files: a revision's file list and readers.
+//
+// The worker implements this over a local hub mirror (and later the hub's HTTP API);
+// `provbadge verify-model` implements it over a local folder; tests implement it in memory.
+// The verifier never opens files or sockets itself.
+//
+// Thread-safety: implementations must allow concurrent calls to ListFiles and Open from
+// several threads; a FileReader is used by one thread at a time.
+#ifndef PROVBADGE_VERIFIER_REVISION_SOURCE_H_
+#define PROVBADGE_VERIFIER_REVISION_SOURCE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "provbadge/common/result.h"
+
+namespace provbadge::verifier {
+
+// One regular file (or symlink) of a revision. `path` is POSIX, relative to the revision
+// root, without "./" or "..".
+struct FileInfo {
+  std::string path;
+  uint64_t size = 0;
+  // Lowercase hex SHA-256 of the content when the source knows it (computed or hub-known).
+  std::optional<std::string> sha256;
+  bool is_symlink = false;
+};
+
+// Reads bytes of one file. Owned by the caller of RevisionSource::Open.
+class FileReader {
+ public:
+  virtual ~FileReader() = default;
+  virtual uint64_t Size() const = 0;
+  // Reads up to buf.size() bytes at `offset`; returns the count read (0 only at end of file).
+  virtual Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) = 0;
+};
+
+class RevisionSource {
+ public:
+  virtual ~RevisionSource() = default;
+  // Every file of the revision, sorted by path. Directories are not listed.
+  virtual Result<std::vector<FileInfo>> ListFiles() = 0;
+  // Opens one listed file. kNotFound when it is not part of the revision.
+  virtual Result<std::unique_ptr<FileReader>> Open(std::string_view path) = 0;
+};
+
+// Reads a whole (small) file. kInvalidInput when it is larger than `max_bytes`.
+Result<std::string> ReadWholeFile(RevisionSource& source, std::string_view path, size_t max_bytes);
+
+}  // namespace provbadge::verifier
+
+#endif  // PROVBADGE_VERIFIER_REVISION_SOURCE_H_
