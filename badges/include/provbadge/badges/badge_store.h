@@ -6,7 +6,15 @@
 //    by the final badge of the same event). Otherwise it is a no-op reporting kStale.
 //  - When `record.ref` is not empty, the ref pointer (repo, ref) -> commit moves to this
 //    commit only if `record.seq` is newer than the pointer's seq (or equal, same commit).
-//    Both writes happen atomically together.
+//    Both writes happen atomically together. The pointer rule is independent of the revision
+//    rule: when the revision write is stale (kStale) the pointer may still move to this commit
+//    if `record.seq` is newer than the pointer's seq (the commit's stored record is then the
+//    newer one already there). It compares only against the pointer's own seq, so it never
+//    moves backwards, and it only ever names a commit that has a revision record.
+//  - Put() returns kWritten if the revision record was written, else kStale; kInvalidInput if
+//    badge.repo or badge.commit is empty.
+//  - GetRevision() returns the record with an empty `ref`; GetRef() returns the record of the
+//    commit the pointer names, with `ref` set to the ref asked for. nullopt when unknown.
 //  - Readers never see a partial record. Replays and reordering can never make an older
 //    result overwrite a newer one.
 //  - kUnavailable on a storage fault: the caller retries; the previous badge stays.

@@ -1,16 +1,19 @@
 // The provbadge configuration file and the trust policy file.
 //
-// One JSON file (example: config/provbadge.example.json; schema in README "Configuration").
+// One JSON file (example: config/provbadge.example.json; every key: docs/configuration.md).
 // Every key can be overridden by an environment variable PROVBADGE_<SECTION>_<KEY>
 // (upper case, e.g. PROVBADGE_HTTP_LISTEN=0.0.0.0:8080, PROVBADGE_QUEUE_KIND=embedded).
 // Relative paths in the file are resolved against the file's directory.
 // Loading never exits the process: a bad config is an kInvalidInput Error whose message names
-// the key and the reason ("queue.kind: 'rabbitmq' is not available yet; use 'embedded'").
+// the key (or variable) and the reason ("queue.kind: 'rabbitmq' is not available yet (it
+// arrives in a later version); use 'embedded'"). A missing file is kNotFound.
 //
-// Thread-safety: plain values and reentrant functions.
+// Thread-safety: plain values and reentrant functions (ProcessEnvironment reads `environ`; do
+// not call it while another thread calls setenv).
 #ifndef PROVBADGE_CONFIG_CONFIG_H_
 #define PROVBADGE_CONFIG_CONFIG_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <string_view>
@@ -21,20 +24,20 @@
 namespace provbadge::config {
 
 struct QueueConfig {
-  std::string kind = "embedded";        // embedded | rabbitmq (not available yet)
-  std::string path = "var/queue.db";    // embedded: SQLite file
-  int max_attempts = 5;                 // deliveries before dead-lettering (1..100)
-  int retry_base_ms = 1000;             // first retry delay; doubles per attempt (1..3600000)
+  std::string kind = "embedded";      // embedded | rabbitmq (not available yet)
+  std::string path = "var/queue.db";  // embedded: SQLite file
+  int max_attempts = 5;               // deliveries before dead-lettering (1..100)
+  int retry_base_ms = 1000;           // first retry delay; doubles per attempt (1..3600000)
 };
 
 struct StoreConfig {
-  std::string kind = "embedded";        // embedded | redis (not available yet)
-  std::string path = "var/badges.db";   // embedded: SQLite file
+  std::string kind = "embedded";       // embedded | redis (not available yet)
+  std::string path = "var/badges.db";  // embedded: SQLite file
 };
 
 struct HubConfig {
-  std::string kind = "mirror";          // mirror (a local hub mirror folder)
-  std::string path = "hub";             // mirror: the folder
+  std::string kind = "mirror";  // mirror (a local hub mirror folder)
+  std::string path = "hub";     // mirror: the folder
 };
 
 struct HttpConfig {
@@ -61,21 +64,35 @@ struct Config {
   std::string policy = "policy.json";  // the trust policy file
 };
 
+// http.listen split into its parts. `host` is an IPv4 address, an IPv6 address (without the
+// brackets it is written with) or a hostname.
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+};
+// Parses "host:port", "[ipv6]:port". kInvalidInput with the reason otherwise.
+Result<ListenAddress> ParseListenAddress(std::string_view listen);
+
 using Environment = std::map<std::string, std::string>;
 // The process environment's PROVBADGE_* variables.
 Environment ProcessEnvironment();
 
 // Parses `json` (the file's text), applies `env` overrides, resolves relative paths against
-// `base_dir`, validates. Unknown keys are errors (a typo must not silently fall back).
+// `base_dir` ("" leaves them relative), validates. Unknown keys, duplicate keys and unknown
+// PROVBADGE_* variables are errors (a typo must not silently fall back to a default).
 Result<Config> ParseConfig(std::string_view json, const Environment& env,
                            const std::string& base_dir);
-// Reads the file, then ParseConfig with its directory as base_dir.
+// Reads the file, then ParseConfig with its (absolute) directory as base_dir. Errors from the
+// file's text are prefixed with `path`; errors from `env` name only the variable.
 Result<Config> LoadConfig(const std::string& path, const Environment& env);
 
-// Trust policy file (README "Trust policy"): {"identities":[{"name","key":"pem path"}],
-// "rules":[{"repos":"org/*","publishers":[names],"builders":[names]}], "maxDepth":8}.
-// Key paths are relative to the policy file. Every identity named by a rule must exist.
-// `digest` is "sha256:<hex>" over the file bytes.
+// Trust policy file (docs/configuration.md "Trust policy"):
+//   {"identities":[{"name":"acme","key":"keys/acme.pub.pem"}],
+//    "rules":[{"repos":"org/*","publishers":[names],"builders":[names]}], "maxDepth":8}
+// Key paths are relative to `base_dir` (LoadPolicy: the policy file's directory); every key is
+// read and parsed here. Every identity named by a rule must exist. `digest` is "sha256:<hex>"
+// over the file bytes. Errors are kInvalidInput naming the entry ("identities[0] \"acme\": key
+// keys/acme.pub.pem: ..."); LoadPolicy gives kNotFound when the policy file itself is missing.
 Result<verifier::TrustPolicy> ParsePolicy(std::string_view json, const std::string& base_dir);
 Result<verifier::TrustPolicy> LoadPolicy(const std::string& path);
 

@@ -2,6 +2,14 @@
 //
 // Ownership: owns its database connection. Thread-safety: all methods are safe to call
 // concurrently (internally serialised). Several processes may open the same file.
+//
+// Details beyond the EventQueue contract: Publish commits with synchronous=FULL before it
+// returns. Messages are delivered in order of becoming visible, then of publishing. A message
+// already delivered max_attempts times is dead-lettered with the reason
+// "delivery_limit: N attempts" (plus "; last error: <retry reason>" when it was retried).
+// Receive polls the file every 25 ms at most, so a Publish from another process is seen
+// within that time; one from this process wakes a waiting Receive at once. SQLite faults are
+// kUnavailable; bad options and an empty or over-512-byte message id are kInvalidInput.
 #ifndef PROVBADGE_QUEUE_SQLITE_QUEUE_H_
 #define PROVBADGE_QUEUE_SQLITE_QUEUE_H_
 

@@ -24,7 +24,7 @@ enum class Severity { kError, kWarning, kInfo };
 std::string_view SeverityName(Severity s);  // "error" | "warning" | "info"
 
 struct Finding {
-  std::string code;     // stable, dotted, e.g. "oms.file_changed"
+  std::string code;  // stable, dotted, e.g. "oms.file_changed"
   Severity severity = Severity::kError;
   std::string message;  // one plain sentence for a publisher
   std::string path;     // the file concerned, if any

@@ -1,0 +1,250 @@
+// The embedded badge store on SQLite: one connection, serialised by a mutex, WAL journal.
+#include "provbadge/badges/sqlite_store.h"
+
+#include <sqlite3.h>
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace provbadge::badges {
+namespace {
+
+constexpr int kBusyTimeoutMs = 5000;
+
+constexpr char kSchema[] = R"sql(
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=FULL;
+CREATE TABLE IF NOT EXISTS revisions(
+  repo TEXT NOT NULL, "commit" TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL,
+  badge_json TEXT NOT NULL, report_json TEXT NOT NULL, PRIMARY KEY(repo, "commit"));
+CREATE TABLE IF NOT EXISTS refs(
+  repo TEXT NOT NULL, ref TEXT NOT NULL, "commit" TEXT NOT NULL, seq INTEGER NOT NULL,
+  PRIMARY KEY(repo, ref));
+)sql";
+
+// Written when newer, or equal while the stored badge is pending (badge_store.h).
+constexpr char kUpsertRevision[] = R"sql(
+INSERT INTO revisions(repo, "commit", seq, state, badge_json, report_json)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6)
+ON CONFLICT(repo, "commit") DO UPDATE SET
+  seq = excluded.seq, state = excluded.state, badge_json = excluded.badge_json,
+  report_json = excluded.report_json
+WHERE excluded.seq > revisions.seq OR (excluded.seq = revisions.seq AND revisions.state = 'pending')
+)sql";
+
+// Moved when newer, or equal with the same commit (a no-op rewrite).
+constexpr char kUpsertRef[] = R"sql(
+INSERT INTO refs(repo, ref, "commit", seq) VALUES(?1, ?2, ?3, ?4)
+ON CONFLICT(repo, ref) DO UPDATE SET "commit" = excluded."commit", seq = excluded.seq
+WHERE excluded.seq > refs.seq OR (excluded.seq = refs.seq AND excluded."commit" = refs."commit")
+)sql";
+
+constexpr char kSelectRevision[] = R"sql(
+SELECT seq, badge_json, report_json FROM revisions WHERE repo = ?1 AND "commit" = ?2
+)sql";
+
+constexpr char kSelectRef[] = R"sql(
+SELECT r.seq, r.badge_json, r.report_json FROM refs f
+JOIN revisions r ON r.repo = f.repo AND r."commit" = f."commit"
+WHERE f.repo = ?1 AND f.ref = ?2
+)sql";
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
+using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+// Resets a shared prepared statement when a use of it ends, however it ends.
+class StmtUse {
+ public:
+  explicit StmtUse(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  ~StmtUse() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  StmtUse(const StmtUse&) = delete;
+  StmtUse& operator=(const StmtUse&) = delete;
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_;
+};
+
+Error SqliteError(sqlite3* db, std::string_view what) {
+  return Unavailable("sqlite badge store: " + std::string(what) + ": " + sqlite3_errmsg(db));
+}
+
+std::string ColumnText(sqlite3_stmt* stmt, int col) {
+  const unsigned char* text = sqlite3_column_text(stmt, col);
+  return text == nullptr ? std::string()
+                         : std::string(reinterpret_cast<const char*>(text),
+                                       static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
+}
+
+class SqliteBadgeStore final : public BadgeStore {
+ public:
+  explicit SqliteBadgeStore(DbPtr db) : db_(std::move(db)) {}
+
+  Status Prepare();
+  Result<PutResult> Put(const BadgeRecord& record) override;
+  Result<std::optional<BadgeRecord>> GetRevision(std::string_view repo,
+                                                 std::string_view commit) override;
+  Result<std::optional<BadgeRecord>> GetRef(std::string_view repo, std::string_view ref) override;
+
+ private:
+  Status Exec(sqlite3_stmt* stmt, std::string_view what);
+  Result<bool> PutLocked(const BadgeRecord& record);
+  Result<std::optional<BadgeRecord>> ReadRecord(sqlite3_stmt* stmt, std::string_view a,
+                                                std::string_view b, std::string_view ref);
+  Status Bind(sqlite3_stmt* stmt, int index, std::string_view text);
+
+  std::mutex mu_;
+  DbPtr db_;
+  StmtPtr begin_, commit_, rollback_, upsert_revision_, upsert_ref_, select_revision_, select_ref_;
+};
+
+Status SqliteBadgeStore::Prepare() {
+  std::pair<StmtPtr*, const char*> stmts[] = {
+      {&begin_, "BEGIN IMMEDIATE"}, {&commit_, "COMMIT"},
+      {&rollback_, "ROLLBACK"},     {&upsert_revision_, kUpsertRevision},
+      {&upsert_ref_, kUpsertRef},   {&select_revision_, kSelectRevision},
+      {&select_ref_, kSelectRef}};
+  for (auto& [out, sql] : stmts) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+      return SqliteError(db_.get(), "prepare");
+    }
+    out->reset(stmt);
+  }
+  return Status::Ok();
+}
+
+// Runs a statement that returns no rows to completion.
+Status SqliteBadgeStore::Exec(sqlite3_stmt* stmt, std::string_view what) {
+  StmtUse use(stmt);
+  if (sqlite3_step(stmt) != SQLITE_DONE) return SqliteError(db_.get(), what);
+  return Status::Ok();
+}
+
+Status SqliteBadgeStore::Bind(sqlite3_stmt* stmt, int index, std::string_view text) {
+  if (sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
+                        SQLITE_TRANSIENT) != SQLITE_OK) {
+    return SqliteError(db_.get(), "bind");
+  }
+  return Status::Ok();
+}
+
+Result<PutResult> SqliteBadgeStore::Put(const BadgeRecord& record) {
+  if (record.badge.repo.empty() || record.badge.commit.empty()) {
+    return InvalidInput("sqlite badge store: put: badge.repo and badge.commit are required");
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Status s = Exec(begin_.get(), "begin"); !s.ok()) return s.error();
+  Result<bool> written = PutLocked(record);
+  if (!written.ok()) {
+    Status ignored = Exec(rollback_.get(), "rollback");  // the original error is what matters
+    (void)ignored;
+    return written.error();
+  }
+  if (Status s = Exec(commit_.get(), "commit"); !s.ok()) {
+    Status ignored = Exec(rollback_.get(), "rollback");
+    (void)ignored;
+    return s.error();
+  }
+  return *written ? PutResult::kWritten : PutResult::kStale;
+}
+
+// Inside the transaction: the revision upsert, then the ref pointer. True if the revision
+// record was written.
+Result<bool> SqliteBadgeStore::PutLocked(const BadgeRecord& record) {
+  const Badge& badge = record.badge;
+  bool written = false;
+  {
+    sqlite3_stmt* stmt = upsert_revision_.get();
+    StmtUse use(stmt);
+    std::string badge_json = BadgeToJson(badge);
+    for (Status s : {Bind(stmt, 1, badge.repo), Bind(stmt, 2, badge.commit),
+                     Bind(stmt, 4, BadgeStateName(badge.state)), Bind(stmt, 5, badge_json),
+                     Bind(stmt, 6, record.report_json)}) {
+      if (!s.ok()) return s.error();
+    }
+    sqlite3_bind_int64(stmt, 3, record.seq);
+    if (sqlite3_step(stmt) != SQLITE_DONE) return SqliteError(db_.get(), "write revision");
+    written = sqlite3_changes(db_.get()) > 0;
+  }
+  if (record.ref.empty()) return written;
+  sqlite3_stmt* stmt = upsert_ref_.get();
+  StmtUse use(stmt);
+  for (Status s :
+       {Bind(stmt, 1, badge.repo), Bind(stmt, 2, record.ref), Bind(stmt, 3, badge.commit)}) {
+    if (!s.ok()) return s.error();
+  }
+  sqlite3_bind_int64(stmt, 4, record.seq);
+  if (sqlite3_step(stmt) != SQLITE_DONE) return SqliteError(db_.get(), "write ref");
+  return written;
+}
+
+// Runs a select bound to (a, b) and turns its one row, if any, into a record.
+Result<std::optional<BadgeRecord>> SqliteBadgeStore::ReadRecord(sqlite3_stmt* stmt,
+                                                                std::string_view a,
+                                                                std::string_view b,
+                                                                std::string_view ref) {
+  StmtUse use(stmt);
+  for (Status s : {Bind(stmt, 1, a), Bind(stmt, 2, b)}) {
+    if (!s.ok()) return s.error();
+  }
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<BadgeRecord>();
+  if (rc != SQLITE_ROW) return SqliteError(db_.get(), "read");
+  BadgeRecord record;
+  record.seq = sqlite3_column_int64(stmt, 0);
+  Result<Badge> badge = BadgeFromJson(ColumnText(stmt, 1));
+  if (!badge.ok())
+    return Internal("sqlite badge store: stored badge is corrupt: " + badge.error().message());
+  record.badge = std::move(*badge);
+  record.report_json = ColumnText(stmt, 2);
+  record.ref = ref;
+  return std::optional<BadgeRecord>(std::move(record));
+}
+
+Result<std::optional<BadgeRecord>> SqliteBadgeStore::GetRevision(std::string_view repo,
+                                                                 std::string_view commit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReadRecord(select_revision_.get(), repo, commit, "");
+}
+
+Result<std::optional<BadgeRecord>> SqliteBadgeStore::GetRef(std::string_view repo,
+                                                            std::string_view ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ReadRecord(select_ref_.get(), repo, ref, ref);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<BadgeStore>> OpenSqliteBadgeStore(const std::string& path) {
+  sqlite3* raw = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &raw,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  DbPtr db(raw);  // sqlite3_open_v2 may allocate a handle even when it fails
+  if (rc != SQLITE_OK) {
+    return Unavailable("sqlite badge store: open " + path + ": " +
+                       (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
+  }
+  sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
+  if (sqlite3_exec(db.get(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return SqliteError(db.get(), "open " + path);
+  }
+  auto store = std::make_unique<SqliteBadgeStore>(std::move(db));
+  if (Status s = store->Prepare(); !s.ok()) return s.error();
+  return std::unique_ptr<BadgeStore>(std::move(store));
+}
+
+}  // namespace provbadge::badges

@@ -1,0 +1,19 @@
+{
+    "dsseEnvelope": {
+        "payload": "ewogICJfdHlwZSI6ICJodHRwczovL2luLXRvdG8uaW8vU3RhdGVtZW50L3YxIiwKICAicHJlZGljYXRlIjogewogICAgInJlc291cmNlcyI6IFsKICAgICAgewogICAgICAgICJhbGdvcml0aG0iOiAic2hhMjU2IiwKICAgICAgICAiZGlnZXN0IjogIjEwZmJiNWYyZDJjNjdiNmI1MjY3NTllNzQzMTNmYzJkN2Q2YjExMDcwZTE4Yjc4ZjJhMzM5NTAwMjAxYjU2YjUiLAogICAgICAgICJuYW1lIjogIlJFQURNRS5tZCIKICAgICAgfSwKICAgICAgewogICAgICAgICJhbGdvcml0aG0iOiAic2hhMjU2IiwKICAgICAgICAiZGlnZXN0IjogImY2MTE0ZjRhY2E5ZTY3NmY5YThmOGRkYmQ3MjkyNjRlOTgxZTk0OGMyOTI4MzY5ZmE3NTU1YTEwNmZjZDYyZWYiLAogICAgICAgICJuYW1lIjogImNvbmZpZy5qc29uIgogICAgICB9LAogICAgICB7CiAgICAgICAgImFsZ29yaXRobSI6ICJzaGEyNTYiLAogICAgICAgICJkaWdlc3QiOiAiYzE4MWRlYjc1NTMxZDI4NTBhOWZjNTljNWNhNjEzMjJhZWNjMTUwMDRjMzUwMDFhODMxMzcyMzg3NzI3YmE5YSIsCiAgICAgICAgIm5hbWUiOiAibW9kZWwuc2FmZXRlbnNvcnMiCiAgICAgIH0sCiAgICAgIHsKICAgICAgICAiYWxnb3JpdGhtIjogInNoYTI1NiIsCiAgICAgICAgImRpZ2VzdCI6ICJmNzgyNDQ1ZGRkMzcwNzQ1NmNlNWQ3Nzk4MmZkODlhMTBhMzlmNjcyZDQ1M2M2ODE5MmQ5OWUzNTlmYzc5ZTM3IiwKICAgICAgICAibmFtZSI6ICJ0b2tlbml6ZXIuanNvbiIKICAgICAgfQogICAgXSwKICAgICJzZXJpYWxpemF0aW9uIjogewogICAgICAiYWxsb3dfc3ltbGlua3MiOiBmYWxzZSwKICAgICAgImhhc2hfdHlwZSI6ICJzaGEyNTYiLAogICAgICAiaWdub3JlX3BhdGhzIjogWwogICAgICAgICIuZ2l0IiwKICAgICAgICAiLmdpdGF0dHJpYnV0ZXMiLAogICAgICAgICIuZ2l0aHViIiwKICAgICAgICAiLmdpdGlnbm9yZSIsCiAgICAgICAgIm1vZGVsLnNpZyIKICAgICAgXSwKICAgICAgIm1ldGhvZCI6ICJmaWxlcyIKICAgIH0KICB9LAogICJwcmVkaWNhdGVUeXBlIjogImh0dHBzOi8vbW9kZWxfc2lnbmluZy9zaWduYXR1cmUvdjEuMCIsCiAgInN1YmplY3QiOiBbCiAgICB7CiAgICAgICJkaWdlc3QiOiB7CiAgICAgICAgInNoYTI1NiI6ICJjNGEwZjk5NDE4YTM5NmQ3NDI4NTc1NDUyM2I3YjM2MTMxYjM3ZTVlNzcwOGNmMTU2NWE0MWQ2NDEwNjY1OTY0IgogICAgICB9LAogICAgICAibmFtZSI6ICI2ODEwNDg0ZjdlODgzYjhlMGE5YWZhMmI0M2Q0OTAyZjkyMzg1OTVlIgogICAgfQogIF0KfQ==",
+        "payloadType": "application/vnd.in-toto+json",
+        "signatures": [
+            {
+                "keyid": "",
+                "sig": "MEUCIGUTy0PLfa8hM65ximKbTwseFlJ8BNQBfCTZoQ42yzulAiEAsCTnNML3+wx5ljikxSsmXy2CayqAWXC4zgxBKOy7lMA="
+            }
+        ]
+    },
+    "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+    "verificationMaterial": {
+        "publicKey": {
+            "hint": "5eaadf952f0bbe8fcd5f583b763d0fb8e24e545ffe7405393dfdca426c397ae5"
+        },
+        "tlogEntries": []
+    }
+}

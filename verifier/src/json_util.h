@@ -1,0 +1,30 @@
+// Bounded JSON parsing for untrusted input: a nesting-depth pre-scan (nlohmann's parser
+// recurses, so a deep document could exhaust the stack) and a non-throwing parse.
+//
+// Thread-safety: reentrant.
+#ifndef PROVBADGE_VERIFIER_SRC_JSON_UTIL_H_
+#define PROVBADGE_VERIFIER_SRC_JSON_UTIL_H_
+
+#include <nlohmann/json.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace provbadge::verifier::internal {
+
+// Deepest array/object nesting in `text`, ignoring brackets inside strings. Stops counting
+// (returns a value > limit) as soon as `limit` is exceeded.
+size_t JsonNestingDepth(std::string_view text, size_t limit);
+
+enum class JsonParseStatus { kOk, kTooDeep, kInvalid };
+
+// Parses `text` into `*out` when its nesting is at most `max_depth`. Never throws.
+JsonParseStatus ParseJsonBounded(std::string_view text, size_t max_depth, nlohmann::json* out);
+
+// Member `key` of `obj` if it is a string, else nullptr.
+const std::string* StringMember(const nlohmann::json& obj, const char* key);
+
+}  // namespace provbadge::verifier::internal
+
+#endif  // PROVBADGE_VERIFIER_SRC_JSON_UTIL_H_

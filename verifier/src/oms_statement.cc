@@ -1,0 +1,191 @@
+// The in-toto Statement v1 with the OMS predicate: parsed only from verified payload bytes.
+#include <set>
+
+#include "provbadge/verifier/digest.h"
+
+#include "json_util.h"
+#include "limits.h"
+#include "oms_internal.h"
+
+namespace provbadge::verifier::internal {
+namespace {
+
+using nlohmann::json;
+
+bool Malformed(Report* report, std::string message) {
+  AddFinding(report, "statement.malformed", Severity::kError, std::move(message));
+  return false;
+}
+
+bool IsSha256Hex(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+bool ParseSubject(const json& st, OmsStatement* out, Report* report) {
+  auto subjects = st.find("subject");
+  if (subjects == st.end() || !subjects->is_array() || subjects->size() != 1) {
+    AddFinding(report, "statement.subject_count", Severity::kError,
+               "the statement must have exactly one subject", "", "1",
+               subjects != st.end() && subjects->is_array() ? std::to_string(subjects->size())
+                                                            : "not an array");
+    return false;
+  }
+  const json& digest = (*subjects)[0].is_object() ? (*subjects)[0].value("digest", json()) : json();
+  const std::string* sha = StringMember(digest, "sha256");
+  if (sha == nullptr || !IsSha256Hex(*sha)) {
+    return Malformed(report, "subject[0].digest.sha256 is missing or not 64 lowercase hex");
+  }
+  out->subject_sha256 = *sha;
+  return true;
+}
+
+bool ParseSerialization(const json& pred, OmsStatement* out, Report* report) {
+  auto it = pred.find("serialization");
+  if (it == pred.end() || !it->is_object()) {
+    return Malformed(report, "predicate.serialization is missing or not an object");
+  }
+  const json& ser = *it;
+  const std::string* method = StringMember(ser, "method");
+  if (method == nullptr) return Malformed(report, "serialization.method is not a string");
+  if (*method != "files") {
+    AddFinding(report, "oms.method_unsupported", Severity::kError,
+               "serialization method '" + *method + "' is unsupported in this version", "", "files",
+               *method);
+    return false;
+  }
+  const std::string* hash = StringMember(ser, "hash_type");
+  if (hash == nullptr || *hash != "sha256") {
+    AddFinding(report, "oms.hash_unsupported", Severity::kError,
+               "hash type is unsupported in this version (only sha256)", "", "sha256",
+               hash ? *hash : "<missing>");
+    return false;
+  }
+  if (auto s = ser.find("allow_symlinks"); s != ser.end()) {
+    if (!s->is_boolean()) return Malformed(report, "serialization.allow_symlinks is not a bool");
+    out->allow_symlinks = s->get<bool>();
+  }
+  if (auto ig = ser.find("ignore_paths"); ig != ser.end()) {
+    if (!ig->is_array()) return Malformed(report, "serialization.ignore_paths is not an array");
+    if (ig->size() > limits::kMaxIgnorePaths) {
+      AddFinding(report, "statement.too_many_ignore_paths", Severity::kError,
+                 "serialization.ignore_paths lists more entries than the verifier accepts", "",
+                 "<= " + std::to_string(limits::kMaxIgnorePaths), std::to_string(ig->size()));
+      return false;
+    }
+    for (const json& p : *ig) {
+      if (!p.is_string()) return Malformed(report, "an ignore_paths entry is not a string");
+      out->ignore_paths.push_back(p.get<std::string>());
+    }
+  }
+  return true;
+}
+
+bool ParseResource(const json& r, std::set<std::string>* seen, OmsStatement* out, Report* report) {
+  const std::string* name = StringMember(r, "name");
+  const std::string* algorithm = StringMember(r, "algorithm");
+  const std::string* digest = StringMember(r, "digest");
+  if (name == nullptr || algorithm == nullptr || digest == nullptr) {
+    return Malformed(report, "a resource lacks a string name, algorithm or digest");
+  }
+  if (*algorithm != "sha256") {
+    AddFinding(report, "oms.hash_unsupported", Severity::kError,
+               "resource algorithm is unsupported in this version (only sha256)", *name, "sha256",
+               *algorithm);
+    return false;
+  }
+  if (!IsSha256Hex(*digest)) {
+    return Malformed(report, "resource '" + *name + "' digest is not 64 lowercase hex");
+  }
+  if (!seen->insert(*name).second) {
+    AddFinding(report, "oms.resource_duplicate", Severity::kError,
+               "a resource name is listed twice", *name);
+    return false;
+  }
+  out->resources.push_back({*name, *digest});
+  return true;
+}
+
+bool ParseResources(const json& pred, OmsStatement* out, Report* report) {
+  auto it = pred.find("resources");
+  if (it == pred.end() || !it->is_array()) {
+    return Malformed(report, "predicate.resources is missing or not an array");
+  }
+  if (it->size() > limits::kMaxResources) {
+    AddFinding(report, "statement.too_many_resources", Severity::kError,
+               "the predicate lists more resources than the verifier accepts", "",
+               "<= " + std::to_string(limits::kMaxResources), std::to_string(it->size()));
+    return false;
+  }
+  std::set<std::string> seen;
+  for (const json& r : *it) {
+    if (!ParseResource(r, &seen, out, report)) return false;
+  }
+  bool single_dot = out->resources.size() == 1 && out->resources[0].name == ".";
+  bool names_ok = true;
+  for (const OmsResource& r : out->resources) {
+    if (single_dot || IsValidRelativePath(r.name)) continue;
+    AddFinding(report, "oms.resource_name_invalid", Severity::kError,
+               "a resource name is not a POSIX relative path inside the model", r.name);
+    names_ok = false;
+  }
+  return names_ok;
+}
+
+bool CheckSubjectDigest(const OmsStatement& st, Report* report) {
+  Sha256 root;
+  for (const OmsResource& r : st.resources) {
+    Result<std::string> raw = HexDecode(r.digest);  // validated as hex above
+    if (raw.ok()) root.Update(*raw);
+  }
+  std::string actual = root.FinalHex();
+  if (actual == st.subject_sha256) return true;
+  AddFinding(report, "oms.subject_digest_mismatch", Severity::kError,
+             "the subject digest is not the sha256 of the listed resource digests", "",
+             st.subject_sha256, actual);
+  return false;
+}
+
+}  // namespace
+
+bool ParseStatement(std::string_view payload, OmsStatement* out, Report* report) {
+  json st;
+  switch (ParseJsonBounded(payload, limits::kMaxJsonDepth, &st)) {
+    case JsonParseStatus::kTooDeep:
+      AddFinding(report, "statement.too_deep", Severity::kError,
+                 "the signed statement nests JSON deeper than the verifier accepts", "",
+                 "<= " + std::to_string(limits::kMaxJsonDepth), "more");
+      return false;
+    case JsonParseStatus::kInvalid:
+      return Malformed(report, "the signed payload is not valid JSON");
+    case JsonParseStatus::kOk:
+      break;
+  }
+  if (!st.is_object()) return Malformed(report, "the signed payload is not a JSON object");
+  const std::string* type = StringMember(st, "_type");
+  if (type == nullptr || *type != kStatementType) {
+    AddFinding(report, "statement.type_unsupported", Severity::kError,
+               "the payload is not an in-toto Statement v1", "", std::string(kStatementType),
+               type ? *type : "<missing>");
+    return false;
+  }
+  const std::string* ptype = StringMember(st, "predicateType");
+  if (ptype == nullptr || *ptype != kOmsPredicateType) {
+    AddFinding(report, "statement.predicate_type", Severity::kError,
+               "the statement is not an OMS model signature", "", std::string(kOmsPredicateType),
+               ptype ? *ptype : "<missing>");
+    return false;
+  }
+  if (!ParseSubject(st, out, report)) return false;
+  auto pred = st.find("predicate");
+  if (pred == st.end() || !pred->is_object()) {
+    return Malformed(report, "predicate is missing or not an object");
+  }
+  return ParseSerialization(*pred, out, report) && ParseResources(*pred, out, report) &&
+         CheckSubjectDigest(*out, report);
+}
+
+}  // namespace provbadge::verifier::internal

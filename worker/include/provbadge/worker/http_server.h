@@ -1,0 +1,32 @@
+// The Boost.Beast HTTP server in front of HttpApi (the only Beast/Asio translation unit).
+// Listener + per-connection session on a strand, a fresh parser per request with header and
+// body limits, per-operation timeouts, graceful stop.
+//
+// Ownership: borrows `api`, which must outlive the server. Thread-safety: Start/Stop from one
+// thread; the server runs its own `threads` I/O threads.
+#ifndef PROVBADGE_WORKER_HTTP_SERVER_H_
+#define PROVBADGE_WORKER_HTTP_SERVER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "provbadge/common/result.h"
+#include "provbadge/worker/http_api.h"
+
+namespace provbadge::worker {
+
+class HttpServer {
+ public:
+  // Binds `listen` ("host:port"; port 0 picks a free one) and starts serving.
+  static Result<std::unique_ptr<HttpServer>> Start(const std::string& listen, int threads,
+                                                   HttpApi& api);
+  virtual ~HttpServer() = default;
+  virtual uint16_t port() const = 0;
+  // Stops accepting, lets in-flight requests finish (bounded), joins the threads. Idempotent.
+  virtual void Stop() = 0;
+};
+
+}  // namespace provbadge::worker
+
+#endif  // PROVBADGE_WORKER_HTTP_SERVER_H_

@@ -1,0 +1,46 @@
+// Process metrics in Prometheus text format (notes/stack.md §6). Label values are bounded
+// sets; a repo name is never a label.
+//
+// Thread-safety: every method is safe to call concurrently (atomics / a mutex).
+#ifndef PROVBADGE_WORKER_METRICS_H_
+#define PROVBADGE_WORKER_METRICS_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace provbadge::worker {
+
+class Metrics {
+ public:
+  // outcome: verified | unverified | failed | retried | dead_lettered (others are ignored).
+  void CountEvent(std::string_view outcome);
+  void ObserveVerificationSeconds(double seconds);
+  void CountHttpRequest(int status_code);
+  void CountStoreWrite(bool written);  // written vs stale
+  // The exposition text, ending with '\n'.
+  std::string RenderPrometheus() const;
+  uint64_t EventCount(std::string_view outcome) const;
+
+ private:
+  static constexpr std::array<std::string_view, 5> kOutcomes = {"verified", "unverified", "failed",
+                                                                "retried", "dead_lettered"};
+  static constexpr std::array<double, 10> kBuckets = {0.005, 0.01, 0.025, 0.05, 0.1,
+                                                      0.25,  0.5,  1,     5,    30};
+  std::array<std::atomic<uint64_t>, kOutcomes.size()> events_{};
+  mutable std::mutex histogram_mu_;
+  std::array<uint64_t, kBuckets.size()> bucket_counts_{};
+  uint64_t histogram_count_ = 0;
+  double histogram_sum_ = 0;
+  std::array<std::atomic<uint64_t>, 6> http_by_class_{};  // index: status / 100 (1..5), 0 other
+  std::atomic<uint64_t> store_written_{0}, store_stale_{0};
+  const double start_time_ = NowSeconds();
+  static double NowSeconds();
+};
+
+}  // namespace provbadge::worker
+
+#endif  // PROVBADGE_WORKER_METRICS_H_

@@ -1,0 +1,191 @@
+#include "provbadge/worker/directory_source.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "provbadge/verifier/digest.h"
+
+namespace provbadge::worker {
+namespace fs = std::filesystem;
+
+namespace {
+
+// An open file descriptor, closed on destruction.
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Fd(Fd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  Fd& operator=(Fd&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    return *this;
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Error ErrnoError(std::string_view what, std::string_view path) {
+  const int e = errno;
+  std::string msg = std::string(what) + " " + std::string(path) + ": " + std::strerror(e);
+  if (e == ENOENT || e == ENOTDIR) return NotFound(msg);
+  if (e == ELOOP) return InvalidInput(msg + " (symlinks are not followed)");
+  return Unavailable(msg);
+}
+
+class PosixFileReader : public verifier::FileReader {
+ public:
+  PosixFileReader(Fd fd, uint64_t size) : fd_(std::move(fd)), size_(size) {
+    ::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
+  }
+  uint64_t Size() const override { return size_; }
+  Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
+    for (;;) {
+      ssize_t n = ::pread(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(offset));
+      if (n >= 0) return static_cast<size_t>(n);
+      if (errno != EINTR) return Unavailable(std::string("read: ") + std::strerror(errno));
+    }
+  }
+
+ private:
+  Fd fd_;
+  uint64_t size_;
+};
+
+uint64_t MtimeNs(const struct stat& st) {
+  return static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull +
+         static_cast<uint64_t>(st.st_mtim.tv_nsec);
+}
+
+}  // namespace
+
+std::optional<std::string> HashCache::Get(const Key& key) const {
+  std::lock_guard lock(mu_);
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    ++misses_;
+    return std::nullopt;
+  }
+  ++hits_;
+  return it->second;
+}
+
+void HashCache::Put(const Key& key, std::string sha256_hex) {
+  std::lock_guard lock(mu_);
+  if (entries_.size() >= max_entries_) entries_.clear();
+  entries_[key] = std::move(sha256_hex);
+}
+
+uint64_t HashCache::hits() const {
+  std::lock_guard lock(mu_);
+  return hits_;
+}
+
+uint64_t HashCache::misses() const {
+  std::lock_guard lock(mu_);
+  return misses_;
+}
+
+Status ValidateRelativePath(std::string_view path) {
+  if (path.empty()) return InvalidInput("empty path");
+  if (path.front() == '/') return InvalidInput("absolute path not allowed");
+  if (path.find('\0') != std::string_view::npos) return InvalidInput("NUL in path");
+  if (path.find('\\') != std::string_view::npos) return InvalidInput("backslash in path");
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view comp = path.substr(start, end - start);
+    if (comp.empty()) return InvalidInput("empty path component");
+    if (comp == "." || comp == "..") return InvalidInput("'.' or '..' component in path");
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+DirectorySource::DirectorySource(std::string root, HashCache* cache)
+    : root_(std::move(root)), cache_(cache) {}
+
+Result<std::vector<verifier::FileInfo>> DirectorySource::ListFiles() {
+  std::vector<verifier::FileInfo> files;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(root_, fs::directory_options::none, ec);
+  if (ec) return Unavailable("list " + root_ + ": " + ec.message());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) return Unavailable("list " + root_ + ": " + ec.message());
+    const fs::directory_entry& entry = *it;
+    const bool is_link = entry.is_symlink(ec);
+    if (!is_link && entry.is_directory(ec)) continue;
+    verifier::FileInfo info;
+    info.path = fs::relative(entry.path(), root_, ec).generic_string();
+    if (ec) return Unavailable("list " + root_ + ": " + ec.message());
+    info.is_symlink = is_link;
+    if (!is_link) {
+      if (!entry.is_regular_file(ec)) continue;  // sockets, fifos: not model files
+      auto hashed = HashFile(info.path, &info.size);
+      if (!hashed.ok()) return hashed.error();
+      info.sha256 = std::move(hashed).value();
+    }
+    files.push_back(std::move(info));
+  }
+  std::sort(files.begin(), files.end(),
+            [](const auto& a, const auto& b) { return a.path < b.path; });
+  return files;
+}
+
+Result<std::string> DirectorySource::HashFile(const std::string& path, uint64_t* size) {
+  auto reader = Open(path);
+  if (!reader.ok()) return reader.error();
+  *size = (*reader)->Size();
+  struct stat st {};
+  const std::string full = root_ + "/" + path;
+  if (::lstat(full.c_str(), &st) != 0) return ErrnoError("stat", path);
+  HashCache::Key key{full, static_cast<uint64_t>(st.st_size), MtimeNs(st),
+                     static_cast<uint64_t>(st.st_ino)};
+  if (cache_ != nullptr) {
+    if (auto hit = cache_->Get(key)) return *hit;
+  }
+  auto digest = verifier::Sha256HexOfReader(**reader);
+  if (!digest.ok()) return digest.error().Wrap("hash " + path);
+  if (cache_ != nullptr) cache_->Put(key, *digest);
+  return digest;
+}
+
+Result<std::unique_ptr<verifier::FileReader>> DirectorySource::Open(std::string_view path) {
+  if (Status s = ValidateRelativePath(path); !s.ok()) {
+    return s.error().Wrap("open " + std::string(path));
+  }
+  Fd dir(::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return ErrnoError("open", root_);
+  size_t start = 0;
+  for (;;) {
+    const size_t slash = path.find('/', start);
+    const std::string comp(path.substr(
+        start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+    if (slash == std::string_view::npos) {
+      Fd file(::openat(dir.get(), comp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (file.get() < 0) return ErrnoError("open", path);
+      struct stat st {};
+      if (::fstat(file.get(), &st) != 0) return ErrnoError("stat", path);
+      if (!S_ISREG(st.st_mode)) return InvalidInput("open " + std::string(path) + ": not a file");
+      const auto size = static_cast<uint64_t>(st.st_size);
+      return std::unique_ptr<verifier::FileReader>(
+          std::make_unique<PosixFileReader>(std::move(file), size));
+    }
+    Fd next(::openat(dir.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (next.get() < 0) return ErrnoError("open", path);
+    dir = std::move(next);
+    start = slash + 1;
+  }
+}
+
+}  // namespace provbadge::worker

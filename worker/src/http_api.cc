@@ -1,0 +1,322 @@
+// HttpApi: routing, input validation and the representations of the read API.
+#include "provbadge/worker/http_api.h"
+
+#include <exception>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "provbadge/badges/badge.h"
+
+namespace provbadge::worker {
+namespace {
+
+constexpr std::string_view kJsonType = "application/json";
+constexpr std::string_view kSvgType = "image/svg+xml; charset=utf-8";
+constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
+constexpr std::string_view kTextType = "text/plain; charset=utf-8";
+constexpr std::string_view kPublicCache = "public, max-age=60";
+constexpr std::string_view kNoStore = "no-store";
+constexpr std::string_view kAllowed = "GET, HEAD";
+constexpr std::string_view kDefaultRef = "main";
+constexpr std::string_view kBadgesPrefix = "/v1/badges/";
+constexpr std::string_view kReportsPrefix = "/v1/reports/";
+constexpr std::string_view kSvgSuffix = ".svg";
+constexpr size_t kMaxNamePartLength = 96;
+constexpr size_t kRevisionLength = 40;
+
+enum class Resource { kBadgeJson, kBadgeSvg, kReport, kHealth, kMetrics };
+
+struct Route {
+  Resource resource;
+  std::string repo_path;  // "org/name" (decoded, not yet validated) for badges and reports
+};
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a broken escape.
+std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return std::nullopt;
+      int high = HexValue(in[i + 1]);
+      int low = HexValue(in[i + 2]);
+      if (high < 0 || low < 0) return std::nullopt;
+      out.push_back(static_cast<char>(high * 16 + low));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+bool IsAlnum(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// [A-Za-z0-9][A-Za-z0-9._-]{0,95}, and no ".." anywhere.
+bool IsValidNamePart(std::string_view part) {
+  if (part.empty() || part.size() > kMaxNamePartLength || !IsAlnum(part.front())) return false;
+  for (char c : part) {
+    if (!IsAlnum(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return part.find("..") == std::string_view::npos;
+}
+
+// Returns the validated "org/name", or nullopt.
+std::optional<std::string> ValidRepo(std::string_view repo_path) {
+  size_t slash = repo_path.find('/');
+  if (slash == std::string_view::npos) return std::nullopt;
+  std::string_view org = repo_path.substr(0, slash);
+  std::string_view name = repo_path.substr(slash + 1);
+  if (!IsValidNamePart(org) || !IsValidNamePart(name)) return std::nullopt;
+  return std::string(repo_path);
+}
+
+bool IsValidRevision(std::string_view revision) {
+  if (revision.size() != kRevisionLength) return false;
+  for (char c : revision) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+std::string ErrorJson(std::string_view message) {
+  return nlohmann::json{{"error", std::string(message)}}.dump();
+}
+
+HttpResponse MakeError(int status, std::string_view message) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = kJsonType;
+  response.body = ErrorJson(message);
+  response.headers.emplace_back("Cache-Control", kNoStore);
+  return response;
+}
+
+std::optional<Route> MatchRoute(std::string_view path) {
+  if (path == "/healthz") return Route{Resource::kHealth, ""};
+  if (path == "/metrics") return Route{Resource::kMetrics, ""};
+  if (path.substr(0, kBadgesPrefix.size()) == kBadgesPrefix) {
+    std::string_view rest = path.substr(kBadgesPrefix.size());
+    if (rest.size() > kSvgSuffix.size() &&
+        rest.substr(rest.size() - kSvgSuffix.size()) == kSvgSuffix) {
+      rest.remove_suffix(kSvgSuffix.size());
+      return Route{Resource::kBadgeSvg, std::string(rest)};
+    }
+    return Route{Resource::kBadgeJson, std::string(rest)};
+  }
+  if (path.substr(0, kReportsPrefix.size()) == kReportsPrefix) {
+    return Route{Resource::kReport, std::string(path.substr(kReportsPrefix.size()))};
+  }
+  return std::nullopt;
+}
+
+// The `revision` query parameter: nullopt when absent; an error response when malformed or
+// repeated. Other parameters are ignored.
+struct RevisionParam {
+  std::optional<std::string> revision;
+  std::optional<HttpResponse> error;
+};
+
+RevisionParam ParseRevision(std::string_view query) {
+  RevisionParam result;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::optional<std::string> key = PercentDecode(pair.substr(0, eq), true);
+    if (!key || *key != "revision") continue;
+    if (result.revision) {
+      result.error = MakeError(400, "revision is given more than once");
+      return result;
+    }
+    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::optional<std::string> value = PercentDecode(raw, true);
+    if (!value || !IsValidRevision(*value)) {
+      result.error = MakeError(400, "revision must be a 40-character lowercase hex commit id");
+      return result;
+    }
+    result.revision = std::move(*value);
+  }
+  return result;
+}
+
+// A header-safe token of `text`: letters and digits only.
+std::string TokenOnly(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (IsAlnum(c)) out.push_back(c);
+  }
+  return out;
+}
+
+std::string MakeEtag(const badges::BadgeRecord& record, Resource resource) {
+  std::string_view kind = resource == Resource::kBadgeSvg ? "svg"
+                          : resource == Resource::kReport ? "report"
+                                                          : "json";
+  return "\"" + TokenOnly(record.badge.commit) + "-" + std::to_string(record.seq) + "-" +
+         std::string(badges::BadgeStateName(record.badge.state)) + "-" + std::string(kind) + "\"";
+}
+
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// RFC 9110 §13.1.2: weak comparison against a comma-separated list, or "*".
+bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
+  while (!if_none_match.empty()) {
+    size_t comma = if_none_match.find(',');
+    std::string_view tag = Trim(if_none_match.substr(0, comma));
+    if_none_match =
+        comma == std::string_view::npos ? std::string_view() : if_none_match.substr(comma + 1);
+    if (tag == "*") return true;
+    if (tag.substr(0, 2) == "W/") tag.remove_prefix(2);
+    if (tag == etag) return true;
+  }
+  return false;
+}
+
+HttpResponse Represent(const badges::BadgeRecord& record, Resource resource,
+                       std::string_view if_none_match) {
+  HttpResponse response;
+  if (resource == Resource::kReport) {
+    if (record.report_json.empty()) return MakeError(404, "no report for this revision yet");
+    response.content_type = kJsonType;
+  } else {
+    response.content_type = resource == Resource::kBadgeSvg ? kSvgType : kJsonType;
+  }
+  std::string etag = MakeEtag(record, resource);
+  response.headers.emplace_back("ETag", etag);
+  response.headers.emplace_back("Cache-Control", kPublicCache);
+  if (resource == Resource::kBadgeSvg) {
+    // Defence in depth for an SVG opened directly: no scripts, no external loads.
+    response.headers.emplace_back("Content-Security-Policy",
+                                  "default-src 'none'; style-src 'unsafe-inline'");
+  }
+  if (!if_none_match.empty() && EtagMatches(if_none_match, etag)) {
+    response.status = 304;
+    response.content_type.clear();
+    return response;
+  }
+  switch (resource) {
+    case Resource::kBadgeSvg:
+      response.body = badges::BadgeToSvg(record.badge);
+      break;
+    case Resource::kReport:
+      response.body = record.report_json;
+      break;
+    default:
+      response.body = badges::BadgeToJson(record.badge);
+      break;
+  }
+  return response;
+}
+
+HttpResponse StoreError(const Error& error) {
+  switch (error.code()) {
+    case ErrorCode::kUnavailable:
+      return MakeError(503, "badge store unavailable");
+    case ErrorCode::kNotFound:
+      return MakeError(404, "no badge for this repository");
+    default:
+      return MakeError(500, "internal error");
+  }
+}
+
+HttpResponse PlainText(int status, std::string body, std::string_view content_type) {
+  HttpResponse response;
+  response.status = status;
+  response.content_type = content_type;
+  response.body = std::move(body);
+  response.headers.emplace_back("Cache-Control", kNoStore);
+  return response;
+}
+
+}  // namespace
+
+HttpApi::HttpApi(badges::BadgeStore& store, Metrics& metrics, std::function<bool()> healthy)
+    : store_(store), metrics_(metrics), healthy_(std::move(healthy)) {}
+
+HttpResponse HttpApi::Reject(int status, std::string_view message) {
+  HttpResponse response = MakeError(status, message);
+  response.content_length = response.body.size();
+  metrics_.CountHttpRequest(status);
+  return response;
+}
+
+HttpResponse HttpApi::Handle(const HttpRequest& request) {
+  HttpResponse response;
+  try {
+    response = Dispatch(request);
+  } catch (const std::exception&) {
+    response = MakeError(500, "internal error");
+  }
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  response.content_length = response.body.size();
+  if (request.method == "HEAD") response.body.clear();
+  metrics_.CountHttpRequest(response.status);
+  return response;
+}
+
+HttpResponse HttpApi::Dispatch(const HttpRequest& request) {
+  std::string_view target = request.target;
+  size_t question = target.find('?');
+  std::string_view raw_path = target.substr(0, question);
+  std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+
+  std::optional<std::string> path = PercentDecode(raw_path, false);
+  if (!path) return MakeError(400, "malformed percent-encoding in the path");
+  std::optional<Route> route = MatchRoute(*path);
+  if (!route) return MakeError(404, "not found");
+  if (request.method != "GET" && request.method != "HEAD") {
+    HttpResponse response = MakeError(405, "method not allowed");
+    response.headers.emplace_back("Allow", kAllowed);
+    return response;
+  }
+
+  if (route->resource == Resource::kHealth) {
+    bool healthy = !healthy_ || healthy_();
+    return healthy ? PlainText(200, "ok", kTextType) : PlainText(503, "unavailable", kTextType);
+  }
+  if (route->resource == Resource::kMetrics) {
+    return PlainText(200, metrics_.RenderPrometheus(), kMetricsType);
+  }
+
+  std::optional<std::string> repo = ValidRepo(route->repo_path);
+  if (!repo) {
+    return MakeError(400,
+                     "invalid repository name: expected {org}/{name}, each part "
+                     "[A-Za-z0-9][A-Za-z0-9._-]{0,95} without '..'");
+  }
+  RevisionParam revision = ParseRevision(query);
+  if (revision.error) return std::move(*revision.error);
+
+  Result<std::optional<badges::BadgeRecord>> found =
+      revision.revision ? store_.GetRevision(*repo, *revision.revision)
+                        : store_.GetRef(*repo, kDefaultRef);
+  if (!found.ok()) return StoreError(found.error());
+  if (!found->has_value()) {
+    return MakeError(
+        404, revision.revision ? "no badge for this revision" : "no badge for this repository");
+  }
+  return Represent(**found, route->resource, request.if_none_match);
+}
+
+}  // namespace provbadge::worker

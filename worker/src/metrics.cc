@@ -1,0 +1,145 @@
+// Metrics: counters and one histogram rendered in the Prometheus text format (stack.md §6).
+#include "provbadge/worker/metrics.h"
+
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <string>
+
+namespace provbadge::worker {
+namespace {
+
+// Shortest round-trip form of a double: "0.005", "30", "12.5".
+std::string FormatDouble(double value) {
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  if (ec != std::errc()) return "NaN";
+  return std::string(buffer, end);
+}
+
+void AppendFamilyHeader(std::string& out, std::string_view name, std::string_view help,
+                        std::string_view type) {
+  out.append("# HELP ").append(name).append(" ").append(help).append("\n");
+  out.append("# TYPE ").append(name).append(" ").append(type).append("\n");
+}
+
+void AppendSample(std::string& out, std::string_view name, std::string_view labels,
+                  std::string_view value) {
+  out.append(name);
+  if (!labels.empty()) out.append("{").append(labels).append("}");
+  out.append(" ").append(value).append("\n");
+}
+
+std::string Label(std::string_view key, std::string_view value) {
+  // Label values here come from fixed tables, so no escaping is needed.
+  return std::string(key) + "=\"" + std::string(value) + "\"";
+}
+
+}  // namespace
+
+double Metrics::NowSeconds() {
+  using std::chrono::duration;
+  using std::chrono::system_clock;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+void Metrics::CountEvent(std::string_view outcome) {
+  for (size_t i = 0; i < kOutcomes.size(); ++i) {
+    if (kOutcomes[i] == outcome) {
+      events_[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+uint64_t Metrics::EventCount(std::string_view outcome) const {
+  for (size_t i = 0; i < kOutcomes.size(); ++i) {
+    if (kOutcomes[i] == outcome) return events_[i].load(std::memory_order_relaxed);
+  }
+  return 0;
+}
+
+// A negative duration counts as 0; NaN and infinities are dropped (they would poison _sum).
+void Metrics::ObserveVerificationSeconds(double seconds) {
+  if (!std::isfinite(seconds)) return;
+  if (seconds < 0) seconds = 0;
+  std::lock_guard<std::mutex> lock(histogram_mu_);
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    if (seconds <= kBuckets[i]) {
+      ++bucket_counts_[i];
+      break;
+    }
+  }
+  ++histogram_count_;
+  histogram_sum_ += seconds;
+}
+
+void Metrics::CountHttpRequest(int status_code) {
+  int status_class = status_code / 100;
+  size_t index = (status_class >= 1 && status_class <= 5) ? static_cast<size_t>(status_class) : 0;
+  http_by_class_[index].fetch_add(1, std::memory_order_relaxed);
+}
+
+void Metrics::CountStoreWrite(bool written) {
+  (written ? store_written_ : store_stale_).fetch_add(1, std::memory_order_relaxed);
+}
+
+std::string Metrics::RenderPrometheus() const {
+  std::string out;
+  out.reserve(2048);
+
+  constexpr std::string_view kEvents = "provbadge_events_total";
+  AppendFamilyHeader(out, kEvents, "Upload events handled, by outcome.", "counter");
+  for (size_t i = 0; i < kOutcomes.size(); ++i) {
+    AppendSample(out, kEvents, Label("outcome", kOutcomes[i]),
+                 std::to_string(events_[i].load(std::memory_order_relaxed)));
+  }
+
+  constexpr std::string_view kDuration = "provbadge_verification_duration_seconds";
+  AppendFamilyHeader(out, kDuration, "Time spent verifying one revision.", "histogram");
+  std::array<uint64_t, kBuckets.size()> buckets;
+  uint64_t count = 0;
+  double sum = 0;
+  {
+    std::lock_guard<std::mutex> lock(histogram_mu_);
+    buckets = bucket_counts_;
+    count = histogram_count_;
+    sum = histogram_sum_;
+  }
+  const std::string bucket_name = std::string(kDuration) + "_bucket";
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i < kBuckets.size(); ++i) {
+    cumulative += buckets[i];
+    AppendSample(out, bucket_name, Label("le", FormatDouble(kBuckets[i])),
+                 std::to_string(cumulative));
+  }
+  AppendSample(out, bucket_name, Label("le", "+Inf"), std::to_string(count));
+  AppendSample(out, std::string(kDuration) + "_sum", "", FormatDouble(sum));
+  AppendSample(out, std::string(kDuration) + "_count", "", std::to_string(count));
+
+  constexpr std::string_view kHttp = "provbadge_http_requests_total";
+  constexpr std::array<std::string_view, 6> kClassNames = {"other", "1xx", "2xx",
+                                                           "3xx",   "4xx", "5xx"};
+  AppendFamilyHeader(out, kHttp, "HTTP responses sent, by status class.", "counter");
+  for (size_t i = 1; i < kClassNames.size(); ++i) {
+    AppendSample(out, kHttp, Label("code", kClassNames[i]),
+                 std::to_string(http_by_class_[i].load(std::memory_order_relaxed)));
+  }
+  AppendSample(out, kHttp, Label("code", kClassNames[0]),
+               std::to_string(http_by_class_[0].load(std::memory_order_relaxed)));
+
+  constexpr std::string_view kWrites = "provbadge_store_writes_total";
+  AppendFamilyHeader(out, kWrites, "Badge store writes, by result.", "counter");
+  AppendSample(out, kWrites, Label("result", "written"),
+               std::to_string(store_written_.load(std::memory_order_relaxed)));
+  AppendSample(out, kWrites, Label("result", "stale"),
+               std::to_string(store_stale_.load(std::memory_order_relaxed)));
+
+  constexpr std::string_view kStart = "process_start_time_seconds";
+  AppendFamilyHeader(out, kStart, "Start time of the process since the Unix epoch in seconds.",
+                     "gauge");
+  AppendSample(out, kStart, "", FormatDouble(start_time_));
+  return out;
+}
+
+}  // namespace provbadge::worker

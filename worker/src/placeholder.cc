@@ -1,2 +1,0 @@
-// Placeholder until the worker sources land.
-namespace provbadge {}
