@@ -7,6 +7,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace provbadge::badges {
 namespace {
@@ -96,8 +97,18 @@ class SqliteBadgeStore final : public BadgeStore {
   Result<std::optional<BadgeRecord>> GetRevision(std::string_view repo,
                                                  std::string_view commit) override;
   Result<std::optional<BadgeRecord>> GetRef(std::string_view repo, std::string_view ref) override;
+  Status DeleteRef(std::string_view repo, std::string_view ref) override;
+  Status PurgeRepo(std::string_view repo) override;
+  Status MoveRepo(std::string_view from, std::string_view to) override;
+  Status Ping() override;
 
  private:
+  // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back when it fails. Holds mu_.
+  template <typename Body>
+  Status InTransaction(Body body);
+  // Prepares a statement used rarely (not kept), binds `args` as text and runs it to the end.
+  Status RunOnce(const char* sql, std::initializer_list<std::string_view> args);
+  Status MoveLocked(std::string_view from, std::string_view to);
   Status Exec(sqlite3_stmt* stmt, std::string_view what);
   Result<bool> PutLocked(const BadgeRecord& record);
   Result<std::optional<BadgeRecord>> ReadRecord(sqlite3_stmt* stmt, std::string_view a,
@@ -224,6 +235,95 @@ Result<std::optional<BadgeRecord>> SqliteBadgeStore::GetRef(std::string_view rep
                                                             std::string_view ref) {
   std::lock_guard<std::mutex> lock(mu_);
   return ReadRecord(select_ref_.get(), repo, ref, ref);
+}
+
+template <typename Body>
+Status SqliteBadgeStore::InTransaction(Body body) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (Status s = Exec(begin_.get(), "begin"); !s.ok()) return s;
+  Status done = body();
+  if (done.ok()) done = Exec(commit_.get(), "commit");
+  if (!done.ok()) {
+    Status ignored = Exec(rollback_.get(), "rollback");  // the original error is what matters
+    (void)ignored;
+  }
+  return done;
+}
+
+Status SqliteBadgeStore::RunOnce(const char* sql, std::initializer_list<std::string_view> args) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr) != SQLITE_OK) {
+    return SqliteError(db_.get(), "prepare");
+  }
+  StmtPtr stmt(raw);
+  int index = 1;
+  for (std::string_view arg : args) {
+    if (Status s = Bind(stmt.get(), index++, arg); !s.ok()) return s;
+  }
+  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return SqliteError(db_.get(), "write");
+  return Status::Ok();
+}
+
+Status SqliteBadgeStore::DeleteRef(std::string_view repo, std::string_view ref) {
+  return InTransaction([&] {
+    return RunOnce("DELETE FROM refs WHERE repo = ?1 AND ref = ?2", {repo, ref});
+  });
+}
+
+Status SqliteBadgeStore::PurgeRepo(std::string_view repo) {
+  return InTransaction([&] {
+    if (Status s = RunOnce("DELETE FROM refs WHERE repo = ?1", {repo}); !s.ok()) return s;
+    return RunOnce("DELETE FROM revisions WHERE repo = ?1", {repo});
+  });
+}
+
+Status SqliteBadgeStore::MoveRepo(std::string_view from, std::string_view to) {
+  if (from == to) return Status::Ok();
+  return InTransaction([&] { return MoveLocked(from, to); });
+}
+
+// Inside the transaction: every revision of `from` goes through the Put() rules into `to`,
+// then every pointer through the pointer rule, then `from` is removed.
+Status SqliteBadgeStore::MoveLocked(std::string_view from, std::string_view to) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db_.get(),
+                         "SELECT \"commit\" FROM revisions WHERE repo = ?1 ORDER BY \"commit\"", -1,
+                         &raw, nullptr) != SQLITE_OK) {
+    return SqliteError(db_.get(), "prepare");
+  }
+  StmtPtr commits(raw);
+  if (Status s = Bind(commits.get(), 1, from); !s.ok()) return s;
+  std::vector<std::string> found;
+  int rc;
+  while ((rc = sqlite3_step(commits.get())) == SQLITE_ROW)
+    found.push_back(ColumnText(commits.get(), 0));
+  if (rc != SQLITE_DONE) return SqliteError(db_.get(), "move: list revisions");
+  for (const std::string& commit : found) {
+    Result<std::optional<BadgeRecord>> record =
+        ReadRecord(select_revision_.get(), from, commit, "");
+    if (!record.ok()) return record.error();
+    if (!record->has_value()) continue;
+    Result<bool> put = PutLocked(RenamedRecord(**record, from, to));
+    if (!put.ok()) return put.error();
+  }
+  // Pointers: the same rule as kUpsertRef, from the rows of `from`.
+  const char* kMoveRefs = R"sql(
+INSERT INTO refs(repo, ref, "commit", seq) SELECT ?2, ref, "commit", seq FROM refs WHERE repo = ?1
+ON CONFLICT(repo, ref) DO UPDATE SET "commit" = excluded."commit", seq = excluded.seq
+WHERE excluded.seq > refs.seq OR (excluded.seq = refs.seq AND excluded."commit" = refs."commit")
+)sql";
+  if (Status s = RunOnce(kMoveRefs, {from, to}); !s.ok()) return s;
+  if (Status s = RunOnce("DELETE FROM refs WHERE repo = ?1", {from}); !s.ok()) return s;
+  return RunOnce("DELETE FROM revisions WHERE repo = ?1", {from});
+}
+
+// Reads the schema version from the database header: proves the file answers.
+Status SqliteBadgeStore::Ping() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (sqlite3_exec(db_.get(), "PRAGMA user_version", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    return SqliteError(db_.get(), "ping");
+  }
+  return Status::Ok();
 }
 
 }  // namespace

@@ -77,8 +77,20 @@ void ResolvePaths(const std::string& base_dir, Config& config) {
   for (const FieldSpec& field : ConfigFields()) {
     if (!field.is_path) continue;
     std::string& path = field.string_ref(config);
+    if (path.empty()) continue;  // an optional path that is not set (hub.token_file, ...)
     path = ResolveAgainst(base_dir, path);
   }
+}
+
+// Keys that are required together, checked once the file and the environment are applied.
+Status CheckBackends(const Config& config) {
+  if (config.queue.kind == "rabbitmq" && config.queue.url.empty()) {
+    return InvalidInput("queue.url: required when queue.kind is 'rabbitmq'");
+  }
+  if (config.store.kind == "redis" && config.store.url.empty()) {
+    return InvalidInput("store.url: required when store.kind is 'redis'");
+  }
+  return Status::Ok();
 }
 
 // `origin` (the file's path, or "") prefixes the errors that come from the file's text.
@@ -96,6 +108,7 @@ Result<Config> ParseFromOrigin(std::string_view json_text, const Environment& en
   if (Status overridden = ApplyEnvironment(env, config); !overridden.ok()) {
     return overridden.error();
   }
+  if (Status backends = CheckBackends(config); !backends.ok()) return backends.error();
   ResolvePaths(base_dir, config);
   return config;
 }

@@ -22,22 +22,73 @@ std::string OneOf(std::string_view value, std::initializer_list<std::string_view
   return "must be one of " + std::string(listed) + " (got " + Quoted(value) + ")";
 }
 
-// A recognised backend that this version cannot run yet: say so, rather than "unknown".
-std::string NotYet(std::string_view value) {
-  return Quoted(value) + " is not available yet (it arrives in a later version); use 'embedded'";
-}
-
 std::string CheckQueueKind(std::string_view value) {
-  if (value == "rabbitmq") return NotYet(value);
-  return OneOf(value, {"embedded"}, "embedded, rabbitmq");
+  return OneOf(value, {"embedded", "rabbitmq"}, "embedded, rabbitmq");
 }
 
 std::string CheckStoreKind(std::string_view value) {
-  if (value == "redis") return NotYet(value);
-  return OneOf(value, {"embedded"}, "embedded, redis");
+  return OneOf(value, {"embedded", "redis"}, "embedded, redis");
 }
 
-std::string CheckHubKind(std::string_view value) { return OneOf(value, {"mirror"}, "mirror"); }
+// "" (not set) or a URL of one of `schemes`, without spaces or control characters. The value
+// may hold a password, so it is never echoed.
+std::string CheckServerUrl(std::string_view value, std::initializer_list<std::string_view> schemes,
+                           std::string_view listed) {
+  if (value.empty()) return "";
+  bool known = false;
+  for (std::string_view scheme : schemes) known = known || value.rfind(scheme, 0) == 0;
+  if (!known) return "must start with " + std::string(listed);
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return "must not contain spaces or control characters";
+    }
+  }
+  return "";
+}
+
+std::string CheckAmqpUrl(std::string_view value) {
+  return CheckServerUrl(value, {"amqp://", "amqps://"}, "amqp:// or amqps://");
+}
+
+std::string CheckRedisUrl(std::string_view value) {
+  return CheckServerUrl(value, {"redis://"}, "redis://");
+}
+
+std::string CheckQueueName(std::string_view value) {
+  if (value.empty() || value.size() > 200) return "must be 1-200 bytes";
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return "must not contain spaces or control characters";
+    }
+  }
+  return "";
+}
+
+std::string CheckHubKind(std::string_view value) {
+  return OneOf(value, {"mirror", "http"}, "mirror, http");
+}
+
+std::string CheckUrl(std::string_view value) {
+  if (value.rfind("http://", 0) != 0 && value.rfind("https://", 0) != 0) {
+    return "must start with http:// or https:// (got " + Quoted(value) + ")";
+  }
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return "must not contain spaces or control characters";
+    }
+  }
+  return "";
+}
+
+// Tokens and secrets: may be empty; never echoed in errors.
+std::string CheckSecret(std::string_view value) {
+  for (char c : value) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) {
+      return "must not contain spaces or control characters";
+    }
+  }
+  return "";
+}
 
 std::string CheckListen(std::string_view value) {
   Result<ListenAddress> address = ParseListenAddress(value);
@@ -78,6 +129,13 @@ FieldSpec Path(std::string_view section, std::string_view key, StringRef ref) {
   return field;
 }
 
+// A path that may be left empty (not set): hub.token_file, http.webhook_secret_file, ...
+FieldSpec OptionalPath(std::string_view section, std::string_view key, StringRef ref) {
+  FieldSpec field = Path(section, key, ref);
+  field.check = [](std::string_view value) { return value.empty() ? "" : CheckPath(value); };
+  return field;
+}
+
 FieldSpec Int(std::string_view section, std::string_view key, int min, int max, IntRef ref) {
   FieldSpec field{section, key};
   field.int_ref = ref;
@@ -95,13 +153,34 @@ std::vector<FieldSpec> BuildFields() {
       Int("queue", "max_attempts", 1, 100, [](Config& c) -> int& { return c.queue.max_attempts; }),
       Int("queue", "retry_base_ms", 1, 3600000,
           [](Config& c) -> int& { return c.queue.retry_base_ms; }),
+      Text("queue", "url", CheckAmqpUrl, [](Config& c) -> S { return c.queue.url; }),
+      OptionalPath("queue", "ca_file", [](Config& c) -> S { return c.queue.ca_file; }),
+      Int("queue", "prefetch", 1, 65535, [](Config& c) -> int& { return c.queue.prefetch; }),
+      Text("queue", "name", CheckQueueName, [](Config& c) -> S { return c.queue.name; }),
       Text("store", "kind", CheckStoreKind, [](Config& c) -> S { return c.store.kind; }),
       Path("store", "path", [](Config& c) -> S { return c.store.path; }),
+      Text("store", "url", CheckRedisUrl, [](Config& c) -> S { return c.store.url; }),
       Text("hub", "kind", CheckHubKind, [](Config& c) -> S { return c.hub.kind; }),
       Path("hub", "path", [](Config& c) -> S { return c.hub.path; }),
+      Text("hub", "url", CheckUrl, [](Config& c) -> S { return c.hub.url; }),
+      Text("hub", "token", CheckSecret, [](Config& c) -> S { return c.hub.token; }),
+      OptionalPath("hub", "token_file", [](Config& c) -> S { return c.hub.token_file; }),
+      OptionalPath("hub", "ca_file", [](Config& c) -> S { return c.hub.ca_file; }),
+      Int("hub", "connect_timeout_ms", 1, 600000,
+          [](Config& c) -> int& { return c.hub.connect_timeout_ms; }),
+      Int("hub", "read_timeout_ms", 1, 3600000,
+          [](Config& c) -> int& { return c.hub.read_timeout_ms; }),
+      Int("hub", "max_attempts", 1, 20, [](Config& c) -> int& { return c.hub.max_attempts; }),
+      Int("hub", "retry_base_ms", 1, 60000, [](Config& c) -> int& { return c.hub.retry_base_ms; }),
       Text("http", "listen", CheckListen, [](Config& c) -> S { return c.http.listen; }),
       Int("http", "threads", 1, 64, [](Config& c) -> int& { return c.http.threads; }),
+      Text("http", "webhook_secret", CheckSecret,
+           [](Config& c) -> S { return c.http.webhook_secret; }),
+      OptionalPath("http", "webhook_secret_file",
+                   [](Config& c) -> S { return c.http.webhook_secret_file; }),
       Int("worker", "threads", 1, 256, [](Config& c) -> int& { return c.worker.threads; }),
+      Int("worker", "shutdown_grace_ms", 0, 3600000,
+          [](Config& c) -> int& { return c.worker.shutdown_grace_ms; }),
       Text("log", "level", CheckLogLevel, [](Config& c) -> S { return c.log.level; }),
       Text("log", "format", CheckLogFormat, [](Config& c) -> S { return c.log.format; }),
       Path("", "policy", [](Config& c) -> S { return c.policy; }),

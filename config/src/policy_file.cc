@@ -181,6 +181,18 @@ Result<int> ParseMaxDepth(const json& document) {
   return static_cast<int>(value);
 }
 
+// "rehash": "never" | "small" | "always" (default "small"); see verifier::RehashMode.
+Result<verifier::RehashMode> ParseRehash(const json& document) {
+  auto it = document.find("rehash");
+  if (it == document.end()) return TrustPolicy{}.rehash;
+  verifier::RehashMode mode = verifier::RehashMode::kSmall;
+  if (!it->is_string() || !verifier::ParseRehashMode(it->get<std::string>(), &mode)) {
+    return InvalidInput("rehash: must be \"never\", \"small\" or \"always\" (got " + it->dump() +
+                        ")");
+  }
+  return mode;
+}
+
 std::string Sha256Digest(std::string_view bytes) {
   unsigned char hash[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -220,7 +232,8 @@ Result<TrustPolicy> ParseDocument(const json& document, const std::string& base_
     return InvalidInput("the policy must be a JSON object (got " +
                         std::string(JsonTypeName(document)) + ")");
   }
-  if (Status keys = CheckKeys(document, "", {"identities", "rules", "maxDepth"}); !keys.ok()) {
+  if (Status keys = CheckKeys(document, "", {"identities", "rules", "maxDepth", "rehash"});
+      !keys.ok()) {
     return keys.error();
   }
   Result<const json*> identities = RequireArray(document, "identities");
@@ -236,6 +249,9 @@ Result<TrustPolicy> ParseDocument(const json& document, const std::string& base_
   Result<int> max_depth = ParseMaxDepth(document);
   if (!max_depth.ok()) return max_depth.error();
   policy.max_depth = *max_depth;
+  Result<verifier::RehashMode> rehash = ParseRehash(document);
+  if (!rehash.ok()) return rehash.error();
+  policy.rehash = *rehash;
   return policy;
 }
 

@@ -224,6 +224,14 @@ class SqliteQueue final : public EventQueue {
     return QueueStats{q.ColumnInt(0), q.ColumnInt(1), q.ColumnInt(2)};
   }
 
+  // Reads the database header: proves the file is still open and readable.
+  Status Ping() override {
+    std::lock_guard lock(mu_);
+    Result<std::string> version = db_.QueryText("PRAGMA user_version");
+    if (!version.ok()) return version.error().Wrap("sqlite queue: ping");
+    return Status::Ok();
+  }
+
  private:
   Status CreateSchema() {
     if (Status s = db_.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;

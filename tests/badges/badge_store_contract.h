@@ -316,6 +316,91 @@ inline void ContractHostileKeys(StoreBackend& backend) {
   CHECK_FALSE(MustGetRevision(*store, kCommitA, "o'rg%").has_value());
 }
 
+inline void MustOk(const Status& s) {
+  INFO((s.ok() ? std::string() : s.error().message()));
+  REQUIRE(s.ok());
+}
+
+inline void ContractDeleteRef(StoreBackend& backend) {
+  auto store = backend.Open();
+  MustPut(*store, MakeRecord(kCommitA, 1, BadgeState::kVerified, "main"));
+  MustPut(*store, MakeRecord(kCommitA, 1, BadgeState::kVerified, "dev"));
+  MustOk(store->DeleteRef(kRepo, "main"));
+  CHECK_FALSE(MustGetRef(*store, "main").has_value());
+  CHECK(MustGetRef(*store, "dev").has_value());          // other refs stay
+  CHECK(MustGetRevision(*store, kCommitA).has_value());  // the revision stays readable
+  MustOk(store->DeleteRef(kRepo, "main"));               // idempotent
+  MustOk(store->DeleteRef("org/unknown", "main"));
+  // A later event may point the ref again.
+  MustPut(*store, MakeRecord(kCommitB, 2, BadgeState::kFailed, "main"));
+  CHECK(MustGetRef(*store, "main")->badge.commit == kCommitB);
+}
+
+inline void ContractPurgeRepo(StoreBackend& backend) {
+  auto store = backend.Open();
+  const std::string other = "org/other";
+  MustPut(*store, MakeRecord(kCommitA, 1, BadgeState::kVerified, "main"));
+  MustPut(*store, MakeRecord(kCommitB, 2, BadgeState::kVerified, "dev"));
+  MustPut(*store, MakeRecord(kCommitA, 3, BadgeState::kVerified, "main", other));
+  MustPut(*store, MakeRecord(kCommitA, 3, BadgeState::kVerified, "main", "org/model2"));
+  MustOk(store->PurgeRepo(kRepo));
+  CHECK_FALSE(MustGetRevision(*store, kCommitA).has_value());
+  CHECK_FALSE(MustGetRevision(*store, kCommitB).has_value());
+  CHECK_FALSE(MustGetRef(*store, "main").has_value());
+  CHECK_FALSE(MustGetRef(*store, "dev").has_value());
+  CHECK(MustGetRef(*store, "main", other).has_value());         // other repos untouched
+  CHECK(MustGetRef(*store, "main", "org/model2").has_value());  // a prefix is not a match
+  MustOk(store->PurgeRepo(kRepo));                              // idempotent
+}
+
+inline void ContractMoveRepo(StoreBackend& backend) {
+  auto store = backend.Open();
+  const std::string to = "neworg/model";
+  MustPut(*store, MakeRecord(kCommitA, 1, BadgeState::kVerified, "main"));
+  MustPut(*store, MakeRecord(kCommitB, 2, BadgeState::kFailed, "dev"));
+  MustOk(store->MoveRepo(kRepo, to));
+  CHECK_FALSE(MustGetRevision(*store, kCommitA).has_value());
+  CHECK_FALSE(MustGetRef(*store, "main").has_value());
+  auto main = MustGetRef(*store, "main", to);
+  REQUIRE(main.has_value());
+  CHECK(main->badge.repo == to);
+  CHECK(main->badge.commit == kCommitA);
+  CHECK(main->badge.chain.at(0).repo == to);
+  CHECK(main->seq == 1);
+  CHECK(main->report_json == "{\"seq\":1}");
+  auto dev = MustGetRef(*store, "dev", to);
+  REQUIRE(dev.has_value());
+  CHECK(dev->badge.state == BadgeState::kFailed);
+  MustOk(store->MoveRepo(kRepo, to));  // nothing left to move: Ok
+  MustOk(store->MoveRepo(to, to));     // onto itself: no-op
+  CHECK(MustGetRef(*store, "main", to).has_value());
+}
+
+// Moving onto a repo that already has newer records keeps the newer ones (the Put rules).
+inline void ContractMoveRepoKeepsNewer(StoreBackend& backend) {
+  auto store = backend.Open();
+  const std::string to = "neworg/model";
+  MustPut(*store, MakeRecord(kCommitA, 5, BadgeState::kVerified, "main"));
+  MustPut(*store, MakeRecord(kCommitB, 1, BadgeState::kFailed, "dev"));
+  MustPut(*store, MakeRecord(kCommitA, 9, BadgeState::kFailed, "main", to));
+  MustPut(*store, MakeRecord(kCommitA, 0, BadgeState::kUnverified, "dev", to));
+  MustOk(store->MoveRepo(kRepo, to));
+  auto main = MustGetRef(*store, "main", to);
+  REQUIRE(main.has_value());
+  CHECK(main->seq == 9);  // the newer record at `to` stays
+  CHECK(main->badge.state == BadgeState::kFailed);
+  auto dev = MustGetRef(*store, "dev", to);
+  REQUIRE(dev.has_value());
+  CHECK(dev->badge.commit == kCommitB);  // the moved pointer was newer
+  CHECK(dev->badge.repo == to);
+  CHECK_FALSE(MustGetRef(*store, "dev").has_value());
+}
+
+inline void ContractPing(StoreBackend& backend) {
+  auto store = backend.Open();
+  MustOk(store->Ping());
+}
+
 struct ContractCase {
   const char* name;
   void (*run)(StoreBackend&);
@@ -339,6 +424,11 @@ inline const std::vector<ContractCase>& ContractCases() {
       {"concurrent writers on two stores end at the max seq", ContractConcurrentWritersTwoStores},
       {"record without repo or commit is invalid input", ContractRejectsRecordWithoutKey},
       {"hostile keys are plain data", ContractHostileKeys},
+      {"delete ref removes only the pointer", ContractDeleteRef},
+      {"purge repo removes only that repo", ContractPurgeRepo},
+      {"move repo re-keys records and pointers", ContractMoveRepo},
+      {"move repo onto newer records keeps the newer", ContractMoveRepoKeepsNewer},
+      {"ping answers", ContractPing},
   };
   return kCases;
 }

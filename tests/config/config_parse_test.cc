@@ -145,20 +145,51 @@ TEST_CASE("unknown keys and sections are named, with a suggestion", "[config]") 
   CHECK(ParseFails(R"({"store":{"max_attempts":3}})") == "store.max_attempts: unknown key");
 }
 
-TEST_CASE("queue and store backends that arrive later are rejected clearly", "[config]") {
+TEST_CASE("rabbitmq queue and redis store are configured and validated", "[config]") {
+  Config config = ParseOk(
+      R"({"queue":{"kind":"rabbitmq","url":"amqps://u:p@mq.internal:5671/%2f","ca_file":"ca.pem",)"
+      R"("prefetch":32,"name":"hub.uploads"},)"
+      R"("store":{"kind":"redis","url":"redis://:pw@cache:6380/2"}})");
+  CHECK(config.queue.kind == "rabbitmq");
+  CHECK(config.queue.url == "amqps://u:p@mq.internal:5671/%2f");
+  CHECK(config.queue.ca_file == "ca.pem");
+  CHECK(config.queue.prefetch == 32);
+  CHECK(config.queue.name == "hub.uploads");
+  CHECK(config.store.kind == "redis");
+  CHECK(config.store.url == "redis://:pw@cache:6380/2");
+  Config defaults = ParseOk("{}");
+  CHECK(defaults.queue.url.empty());
+  CHECK(defaults.queue.ca_file.empty());
+  CHECK(defaults.queue.prefetch == 16);
+  CHECK(defaults.queue.name == "provbadge.events");
+  CHECK(defaults.store.url.empty());
+
   CHECK(ParseFails(R"({"queue":{"kind":"rabbitmq"}})") ==
-        "queue.kind: 'rabbitmq' is not available yet (it arrives in a later version); "
-        "use 'embedded'");
+        "queue.url: required when queue.kind is 'rabbitmq'");
   CHECK(ParseFails(R"({"store":{"kind":"redis"}})") ==
-        "store.kind: 'redis' is not available yet (it arrives in a later version); "
-        "use 'embedded'");
+        "store.url: required when store.kind is 'redis'");
+  CHECK(ParseFails(R"({"queue":{"url":"http://mq:5672"}})") ==
+        "queue.url: must start with amqp:// or amqps://");
+  CHECK(ParseFails(R"({"queue":{"url":"amqp://u:secret pw@mq"}})") ==
+        "queue.url: must not contain spaces or control characters");
+  CHECK(ParseFails(R"({"store":{"url":"rediss://cache:6380"}})") ==
+        "store.url: must start with redis://");
+  CHECK(ParseFails(R"({"queue":{"prefetch":0}})") ==
+        "queue.prefetch: must be between 1 and 65535 (got 0)");
+  CHECK(ParseFails(R"({"queue":{"name":""}})") == "queue.name: must be 1-200 bytes");
+  // The url of a backend that is not selected may stay empty.
+  CHECK(ParseOk(R"({"queue":{"kind":"embedded"},"store":{"kind":"embedded"}})").queue.url.empty());
+}
+
+TEST_CASE("unknown queue and store backends are rejected clearly", "[config]") {
   CHECK(ParseFails(R"({"queue":{"kind":"kafka"}})") ==
         "queue.kind: must be one of embedded, rabbitmq (got 'kafka')");
   CHECK(ParseFails(R"({"queue":{"kind":"Embedded"}})") ==
         "queue.kind: must be one of embedded, rabbitmq (got 'Embedded')");
   CHECK(ParseFails(R"({"store":{"kind":""}})") ==
         "store.kind: must be one of embedded, redis (got '')");
-  CHECK(ParseFails(R"({"hub":{"kind":"http"}})") == "hub.kind: must be one of mirror (got 'http')");
+  CHECK(ParseFails(R"({"hub":{"kind":"ftp"}})") ==
+        "hub.kind: must be one of mirror, http (got 'ftp')");
 }
 
 TEST_CASE("log level and format are checked", "[config]") {

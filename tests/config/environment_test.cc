@@ -81,11 +81,11 @@ TEST_CASE("invalid variable values name the variable", "[config][env]") {
   CHECK(EnvFails("{}", {{"PROVBADGE_HTTP_LISTEN", "localhost"}}) ==
         "PROVBADGE_HTTP_LISTEN: must be host:port (e.g. 127.0.0.1:8080)");
   CHECK(EnvFails("{}", {{"PROVBADGE_QUEUE_KIND", "rabbitmq"}}) ==
-        "PROVBADGE_QUEUE_KIND: 'rabbitmq' is not available yet (it arrives in a later "
-        "version); use 'embedded'");
+        "queue.url: required when queue.kind is 'rabbitmq'");
   CHECK(EnvFails("{}", {{"PROVBADGE_STORE_KIND", "redis"}}) ==
-        "PROVBADGE_STORE_KIND: 'redis' is not available yet (it arrives in a later version); "
-        "use 'embedded'");
+        "store.url: required when store.kind is 'redis'");
+  CHECK(EnvFails("{}", {{"PROVBADGE_QUEUE_URL", "kafka://x"}}) ==
+        "PROVBADGE_QUEUE_URL: must start with amqp:// or amqps://");
   CHECK(EnvFails("{}", {{"PROVBADGE_LOG_LEVEL", "INFO"}}) ==
         "PROVBADGE_LOG_LEVEL: must be one of trace, debug, info, warn, error (got 'INFO')");
   CHECK(EnvFails("{}", {{"PROVBADGE_POLICY", ""}}) == "PROVBADGE_POLICY: must not be empty");

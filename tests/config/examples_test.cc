@@ -38,6 +38,11 @@ TEST_CASE("config/provbadge.example.json loads and sets every key to its default
   CHECK(a.queue.retry_base_ms == b.queue.retry_base_ms);
   CHECK(a.store.kind == b.store.kind);
   CHECK(a.store.path == dir + "/var/badges.db");
+  CHECK(a.queue.url == b.queue.url);
+  CHECK(a.queue.ca_file == b.queue.ca_file);
+  CHECK(a.queue.prefetch == b.queue.prefetch);
+  CHECK(a.queue.name == b.queue.name);
+  CHECK(a.store.url == b.store.url);
   CHECK(a.hub.kind == b.hub.kind);
   CHECK(a.hub.path == dir + "/hub");
   CHECK(a.http.listen == "127.0.0.1:8080");
@@ -76,10 +81,15 @@ TEST_CASE("config/policy.example.json is a well-formed policy", "[config][exampl
 
 // Every configuration key, as the documentation spells it.
 const std::vector<std::string> kAllKeys = {
-    "queue.kind",  "queue.path",   "queue.max_attempts", "queue.retry_base_ms",
-    "store.kind",  "store.path",   "hub.kind",           "hub.path",
-    "http.listen", "http.threads", "worker.threads",     "log.level",
-    "log.format",  "policy"};
+    "queue.kind", "queue.path", "queue.max_attempts", "queue.retry_base_ms", "store.kind",
+    "store.path", "hub.kind", "hub.path", "http.listen", "http.threads", "worker.threads",
+    "log.level", "log.format", "policy",
+    // hub over HTTP, webhook ingest, shutdown
+    "hub.url", "hub.token", "hub.token_file", "hub.ca_file", "hub.connect_timeout_ms",
+    "hub.read_timeout_ms", "hub.max_attempts", "hub.retry_base_ms", "http.webhook_secret",
+    "http.webhook_secret_file", "worker.shutdown_grace_ms",
+    // rabbitmq queue, redis store
+    "queue.url", "queue.ca_file", "queue.prefetch", "queue.name", "store.url"};
 
 std::string VariableFor(std::string key) {
   std::string name = "PROVBADGE_";

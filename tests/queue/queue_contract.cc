@@ -190,8 +190,12 @@ void RestartMidBatchLosesNothingAndAcksOnce(QueueBackend& backend) {
   while (std::optional<Delivery> d = TryReceive(*q, milliseconds(500))) {
     INFO(d->message_id);
     bool was_in_flight = left_in_flight.count(d->message_id) == 1;
-    CHECK(d->attempt == (was_in_flight ? 2 : 1));
-    CHECK(d->redelivered == was_in_flight);
+    if (was_in_flight || backend.CrashCountsOnlyReceivedDeliveries()) {
+      CHECK(d->attempt == (was_in_flight ? 2 : 1));
+    } else {  // it may have sat in the crashed handle's prefetch buffer
+      CHECK((d->attempt == 1 || d->attempt == 2));
+    }
+    CHECK(d->redelivered == (d->attempt > 1));
     RequireOk(q->Complete(*d, Outcome::Ack()));
     ++acked[d->message_id];
   }
@@ -373,6 +377,22 @@ void StaleCompleteAfterRestartIsNoop(QueueBackend& backend) {
 
 void DuplicatePublishIsDeduplicated(QueueBackend& backend) {
   auto q = OpenQueue(backend);
+  if (!backend.SupportsPublishDeduplication()) {
+    WARN("backend does not deduplicate publishes; checking that every duplicate is delivered");
+    RequireOk(q->Publish("dup", "first"));
+    RequireOk(q->Publish("dup", "second"));
+    RequireStats(*q, 2, 0, 0);
+    Delivery a = MustReceive(*q);
+    Delivery b = MustReceive(*q);
+    CHECK(a.message_id == "dup");
+    CHECK(b.message_id == "dup");
+    CHECK(a.body == "first");
+    CHECK(b.body == "second");
+    RequireOk(q->Complete(a, Outcome::Ack()));
+    RequireOk(q->Complete(b, Outcome::Ack()));
+    ExpectNothing(*q);
+    return;
+  }
   RequireOk(q->Publish("dup", "first"));
   RequireOk(q->Publish("dup", "second"));
   RequireStats(*q, 1, 0, 0);
@@ -455,6 +475,17 @@ void ConcurrentProducersAndConsumersLoseNothing(QueueBackend& backend) {
     CHECK(count == 1);
   }
   RequireStats(*shared, 0, 0, 0);
+}
+
+// Ping answers on an open queue, and does not disturb what is queued.
+void PingAnswers(QueueBackend& backend) {
+  auto q = OpenQueue(backend);
+  RequireOk(q->Ping());
+  RequireOk(q->Publish("ping-1", "body"));
+  RequireOk(q->Ping());
+  Delivery d = MustReceive(*q);
+  CHECK(d.message_id == "ping-1");
+  RequireOk(q->Complete(d, Outcome::Ack()));
 }
 
 }  // namespace provbadge::queue::testing

@@ -43,6 +43,14 @@ class QueueBackend {
   // False when the backend cannot honour a short ContractOptions::visibility_timeout (a broker
   // whose consumer timeout is server-wide); the cases that need one then only warn.
   virtual bool SupportsShortVisibilityTimeout() const { return true; }
+  // False when the backend cannot deduplicate publishes by message id (a broker such as
+  // RabbitMQ); DuplicatePublishIsDeduplicated then checks that every duplicate is delivered
+  // (nothing lost; processing is idempotent) instead.
+  virtual bool SupportsPublishDeduplication() const { return true; }
+  // False when a crashed handle also counts an attempt for messages it had prefetched but
+  // never returned from Receive (a broker's consumer prefetch); the restart cases then accept
+  // attempt 2 (redelivered) for those messages too.
+  virtual bool CrashCountsOnlyReceivedDeliveries() const { return true; }
 };
 
 // The contract cases. Each takes a fresh backend.
@@ -66,6 +74,7 @@ void DuplicatePublishIsDeduplicated(QueueBackend& backend);
 void BodiesAreOpaqueBytes(QueueBackend& backend);
 void TwoHandlesShareOneQueue(QueueBackend& backend);
 void ConcurrentProducersAndConsumersLoseNothing(QueueBackend& backend);
+void PingAnswers(QueueBackend& backend);
 
 }  // namespace provbadge::queue::testing
 
@@ -95,6 +104,7 @@ void ConcurrentProducersAndConsumersLoseNothing(QueueBackend& backend);
   PROVBADGE_QUEUE_CONTRACT_CASE(Backend, label, DuplicatePublishIsDeduplicated)               \
   PROVBADGE_QUEUE_CONTRACT_CASE(Backend, label, BodiesAreOpaqueBytes)                         \
   PROVBADGE_QUEUE_CONTRACT_CASE(Backend, label, TwoHandlesShareOneQueue)                      \
-  PROVBADGE_QUEUE_CONTRACT_CASE(Backend, label, ConcurrentProducersAndConsumersLoseNothing)
+  PROVBADGE_QUEUE_CONTRACT_CASE(Backend, label, ConcurrentProducersAndConsumersLoseNothing)   \
+  PROVBADGE_QUEUE_CONTRACT_CASE(Backend, label, PingAnswers)
 
 #endif  // PROVBADGE_TESTS_QUEUE_QUEUE_CONTRACT_H_

@@ -97,6 +97,14 @@ class BrokenStore : public badges::BadgeStore {
   Result<std::optional<badges::BadgeRecord>> GetRef(std::string_view, std::string_view) override {
     return Unavailable("disk on fire");
   }
+  Status DeleteRef(std::string_view, std::string_view) override {
+    return Unavailable("disk on fire");
+  }
+  Status PurgeRepo(std::string_view) override { return Unavailable("disk on fire"); }
+  Status MoveRepo(std::string_view, std::string_view) override {
+    return Unavailable("disk on fire");
+  }
+  Status Ping() override { return Unavailable("disk on fire"); }
 };
 
 // A hub whose revisions fail to open one file with a transient fault.

@@ -1,4 +1,4 @@
-// Streaming SHA-256 over OpenSSL EVP, hex and base64 codecs.
+// Streaming SHA-256 and BLAKE2b over OpenSSL EVP, hex and base64 codecs.
 #include "provbadge/verifier/digest.h"
 
 #include <openssl/evp.h>
@@ -73,6 +73,40 @@ Result<std::string> Sha256HexOfReader(FileReader& reader) {
     h.Update(buf.data(), *n);
     offset += *n;
   }
+  return h.FinalHex();
+}
+
+std::string_view HashAlgorithmName(HashAlgorithm algorithm) {
+  return algorithm == HashAlgorithm::kBlake2b ? "blake2b" : "sha256";
+}
+
+size_t DigestBytes(HashAlgorithm algorithm) {
+  return algorithm == HashAlgorithm::kBlake2b ? 64 : 32;
+}
+
+Hasher::Hasher(HashAlgorithm algorithm) : ctx_(EVP_MD_CTX_new()) {
+  const EVP_MD* md = algorithm == HashAlgorithm::kBlake2b ? EVP_blake2b512() : EVP_sha256();
+  if (ctx_ == nullptr || EVP_DigestInit_ex(Ctx(ctx_), md, nullptr) != 1) std::abort();
+}
+
+Hasher::~Hasher() { EVP_MD_CTX_free(Ctx(ctx_)); }
+
+void Hasher::Update(const void* data, size_t len) {
+  if (len > 0) EVP_DigestUpdate(Ctx(ctx_), data, len);
+}
+
+std::string Hasher::FinalRaw() {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
+  unsigned int n = 0;
+  EVP_DigestFinal_ex(Ctx(ctx_), md.data(), &n);
+  return std::string(reinterpret_cast<const char*>(md.data()), n);
+}
+
+std::string Hasher::FinalHex() { return HexEncode(FinalRaw()); }
+
+std::string DigestHex(HashAlgorithm algorithm, std::string_view data) {
+  Hasher h(algorithm);
+  h.Update(data);
   return h.FinalHex();
 }
 

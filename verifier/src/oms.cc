@@ -124,7 +124,9 @@ Report VerifyRevision(RevisionSource& source, std::string_view repo, std::string
                              scratch.findings.end());
     }
     if (signer != nullptr) {
-      VerifyOmsKey(source, bytes, *signer->key, OmsOptions{}, &report);
+      OmsOptions options;
+      options.rehash = policy.rehash;
+      VerifyOmsKey(source, bytes, *signer->key, options, &report);
       link.signer = signer->name;
     }
   }

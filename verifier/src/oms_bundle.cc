@@ -1,6 +1,12 @@
-// Sigstore bundle (v0.3) and DSSE envelope parsing for OMS key mode.
+// Sigstore bundle (v0.3) and DSSE envelope parsing for OMS key mode, and OMS Sigstore /
+// certificate modes (the bundle verified by the Sigstore verifier, then the statement —
+// current or v0.2 legacy — compared with the files).
+#include <set>
+
 #include "provbadge/verifier/digest.h"
 #include "provbadge/verifier/dsse.h"
+#include "provbadge/verifier/oms.h"
+#include "provbadge/verifier/sigstore_verify.h"
 
 #include "json_util.h"
 #include "limits.h"
@@ -31,12 +37,12 @@ bool ParseMaterial(const json& bundle, OmsBundle* out, Report* report) {
   if (vm.contains("x509CertificateChain")) {
     return Unsupported(report, "oms.mode_unsupported",
                        "certificate-chain mode (x509CertificateChain) is unsupported in this "
-                       "version; only key mode is verified");
+                       "version of key-mode verification; verify it in certificate mode");
   }
   if (vm.contains("certificate")) {
     return Unsupported(report, "oms.mode_unsupported",
-                       "Sigstore mode (Fulcio certificate) is unsupported in this version; only "
-                       "key mode is verified");
+                       "Sigstore mode (Fulcio certificate) is unsupported in this version of "
+                       "key-mode verification; verify it in Sigstore mode");
   }
   auto pk = vm.find("publicKey");
   if (pk == vm.end() || !pk->is_object()) {
@@ -170,4 +176,91 @@ bool SignatureVerifies(const OmsBundle& bundle, const PublicKey& key) {
   return false;
 }
 
+namespace {
+
+constexpr std::string_view kLegacyPredicateType = "https://model_signing/Digests/v0.1";
+
+// model_signing v0.2: one subject per file (name, digest.sha256), a dummy predicate, no root
+// digest and no ignore information. Converted into the resource list CompareFiles checks as a
+// set, so deleted, added or swapped files are still caught.
+bool ParseLegacyStatement(const json& st, OmsStatement* out, Report* report) {
+  auto subjects = st.find("subject");
+  if (subjects == st.end() || !subjects->is_array() || subjects->empty() ||
+      subjects->size() > limits::kMaxResources) {
+    return Malformed(report, "the legacy statement's subject list is missing, empty or too long");
+  }
+  std::set<std::string> names;
+  for (const json& s : *subjects) {
+    const std::string* name = StringMember(s, "name");
+    const std::string* sha =
+        s.is_object() && s.contains("digest") ? StringMember(s["digest"], "sha256") : nullptr;
+    Result<std::string> raw = sha ? HexDecode(*sha) : InvalidInput("missing");
+    if (name == nullptr || !IsValidRelativePath(*name) || !raw.ok() || raw->size() != 32) {
+      return Malformed(report, "a legacy subject has no valid name or sha256 digest");
+    }
+    if (!names.insert(*name).second) {
+      AddFinding(report, "statement.duplicate_resource", Severity::kError,
+                 "the legacy statement lists a file twice", *name);
+      return false;
+    }
+    OmsResource r;
+    r.name = *name;
+    r.path = *name;
+    r.digest = HexEncode(*raw);
+    out->resources.push_back(std::move(r));
+  }
+  AddFinding(report, "oms.legacy_statement", Severity::kInfo,
+             "model_signing v0.2 statement (one subject per file, no root digest); the files are "
+             "compared with the subjects as a set");
+  return true;
+}
+
+bool ParseVerifiedPayload(std::string_view payload, OmsStatement* out, Report* report) {
+  json st;
+  if (ParseJsonBounded(payload, limits::kMaxJsonDepth, &st) == JsonParseStatus::kOk &&
+      st.is_object()) {
+    const std::string* type = StringMember(st, "predicateType");
+    if (type != nullptr && *type == kLegacyPredicateType) {
+      return ParseLegacyStatement(st, out, report);
+    }
+  }
+  return ParseStatement(payload, out, report);
+}
+
+}  // namespace
+
 }  // namespace provbadge::verifier::internal
+
+namespace provbadge::verifier {
+
+void VerifyOmsBundle(RevisionSource& source, std::string_view bundle_json, const TrustedRoot& root,
+                     const SigstorePolicy& policy, const OmsOptions& options, Report* report) {
+  report->verdict = Verdict::kFailed;
+  SigstorePolicy p = policy;
+  p.allow_oms_compat_pae = policy.mode == SigstorePolicy::Mode::kCertificateChain;
+  SigstoreOutcome outcome = VerifySigstoreBundle(bundle_json, &root, SigstoreArtifact{}, p);
+  report->findings.insert(report->findings.end(), outcome.findings.begin(), outcome.findings.end());
+  if (!outcome.verified) {
+    if (outcome.FirstError() == nullptr) {
+      internal::AddFinding(report, "sigstore.unverified", Severity::kError,
+                           "the Sigstore bundle did not verify");
+    }
+    return;
+  }
+  if (outcome.payload_type != kInTotoPayloadType) {
+    internal::AddFinding(report, "dsse.payload_type", Severity::kError,
+                         "the DSSE payloadType is not the in-toto type", "",
+                         std::string(kInTotoPayloadType), outcome.payload_type);
+    return;
+  }
+  internal::AddFinding(
+      report, "oms.signer", Severity::kInfo,
+      "signed by " + outcome.signer_identity +
+          (outcome.signer_issuer.empty() ? "" : " (" + outcome.signer_issuer + ")"));
+  internal::OmsStatement statement;
+  if (!internal::ParseVerifiedPayload(outcome.payload, &statement, report)) return;
+  internal::CompareFiles(source, statement, options, report);
+  if (!report->HasErrors()) report->verdict = Verdict::kVerified;
+}
+
+}  // namespace provbadge::verifier

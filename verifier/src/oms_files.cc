@@ -1,7 +1,7 @@
-// Set comparison of signed OMS resources against a revision's files.
-#include <map>
-
-#include "provbadge/verifier/digest.h"
+// Path rules shared by OMS verification and signing: ignores, relative paths, protected files.
+#include <algorithm>
+#include <array>
+#include <cctype>
 
 #include "limits.h"
 #include "oms_internal.h"
@@ -17,7 +17,24 @@ std::string NormalizeIgnore(std::string_view p) {
   return std::string(p);
 }
 
-std::vector<std::string> NormalizeAll(const std::vector<std::string>& in) {
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+}  // namespace
+
+std::vector<std::string> NormalizeIgnores(const std::vector<std::string>& in) {
   std::vector<std::string> out;
   for (const std::string& p : in) {
     std::string n = NormalizeIgnore(p);
@@ -25,59 +42,6 @@ std::vector<std::string> NormalizeAll(const std::vector<std::string>& in) {
   }
   return out;
 }
-
-Result<std::string> DigestOf(RevisionSource& source, const FileInfo& file) {
-  if (file.sha256.has_value()) return *file.sha256;
-  Result<std::unique_ptr<FileReader>> reader = source.Open(file.path);
-  if (!reader.ok()) return reader.error();
-  return Sha256HexOfReader(**reader);
-}
-
-struct Candidates {
-  std::map<std::string, std::string> digests;  // path -> actual sha256
-  bool ok = true;
-};
-
-// Every file that must be signed, with its digest; ignored and symlinked files are reported.
-Candidates CollectFiles(RevisionSource& source, const std::vector<FileInfo>& files,
-                        const OmsStatement& st, const OmsOptions& options, Report* report) {
-  std::vector<std::string> verifier_ignores = DefaultIgnorePaths();
-  verifier_ignores.push_back(options.signature_path);
-  verifier_ignores.insert(verifier_ignores.end(), options.ignore_paths.begin(),
-                          options.ignore_paths.end());
-  verifier_ignores = NormalizeAll(verifier_ignores);
-  std::vector<std::string> signer_ignores = NormalizeAll(st.ignore_paths);
-  std::map<std::string, std::string> signed_names;
-  for (const OmsResource& r : st.resources) signed_names.emplace(r.name, r.digest);
-
-  Candidates out;
-  for (const FileInfo& f : files) {
-    bool is_signed = signed_names.count(f.path) > 0;
-    if (!is_signed && IsIgnored(f.path, verifier_ignores)) continue;
-    if (!is_signed && IsIgnored(f.path, signer_ignores)) {
-      AddFinding(report, "oms.file_ignored", Severity::kInfo,
-                 "a file is present unsigned because the signer's ignore_paths covers it", f.path);
-      continue;
-    }
-    if (f.is_symlink && !st.allow_symlinks) {
-      AddFinding(report, "oms.symlink_not_allowed", Severity::kError,
-                 "a symbolic link is present but the signature does not allow symlinks", f.path);
-      out.ok = false;
-      continue;
-    }
-    Result<std::string> digest = DigestOf(source, f);
-    if (!digest.ok()) {
-      AddFinding(report, "source.unavailable", Severity::kError,
-                 "a file of the revision could not be read: " + digest.error().message(), f.path);
-      out.ok = false;
-      continue;
-    }
-    out.digests.emplace(f.path, std::move(*digest));
-  }
-  return out;
-}
-
-}  // namespace
 
 bool IsValidRelativePath(std::string_view path) {
   if (path.empty() || path.size() > limits::kMaxPathBytes || path.front() == '/') return false;
@@ -103,60 +67,27 @@ bool IsIgnored(std::string_view path, const std::vector<std::string>& ignores) {
   return false;
 }
 
-void CompareFiles(RevisionSource& source, const OmsStatement& statement, const OmsOptions& options,
-                  Report* report) {
-  Result<std::vector<FileInfo>> files = source.ListFiles();
-  if (!files.ok()) {
-    AddFinding(report, "source.unavailable", Severity::kError,
-               "the revision's files could not be listed: " + files.error().message());
-    return;
+bool IsProtectedFile(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  const std::string base = Lower(slash == std::string_view::npos ? path : path.substr(slash + 1));
+  static constexpr std::array<std::string_view, 19> kSuffixes = {
+      // weights
+      ".safetensors", ".gguf", ".bin", ".pt", ".pth", ".ckpt", ".onnx", ".h5", ".msgpack", ".pkl",
+      ".pickle", ".npz", ".npy",
+      // tokenizer, chat templates, configs, code
+      ".tiktoken", ".jinja", "config.json", ".index.json", ".py", ".pyc"};
+  static constexpr std::array<std::string_view, 7> kNames = {
+      "tokenizer.model",   "merges.txt",         "special_tokens_map.json",
+      "added_tokens.json", "chat_template.json", "spiece.model",
+      "params.json"};
+  for (std::string_view suffix : kSuffixes) {
+    if (EndsWith(base, suffix)) return true;
   }
-  Candidates present = CollectFiles(source, *files, statement, options, report);
-  if (!present.ok) return;
-
-  std::vector<OmsResource> resources = statement.resources;
-  // Single-file model: the reference tool names its one resource ".".
-  if (resources.size() == 1 && resources[0].name == "." && present.digests.size() == 1) {
-    resources[0].name = present.digests.begin()->first;
+  for (std::string_view name : kNames) {
+    if (base == name) return true;
   }
-  std::map<std::string, std::string> missing;  // name -> expected digest
-  for (const OmsResource& r : resources) {
-    auto it = present.digests.find(r.name);
-    if (it == present.digests.end()) {
-      missing.emplace(r.name, r.digest);
-      continue;
-    }
-    if (it->second != r.digest) {
-      AddFinding(report, "oms.file_changed", Severity::kError,
-                 "the file's content differs from what was signed", r.name, r.digest, it->second);
-    }
-    present.digests.erase(it);
-  }
-  // What remains in `present` is unsigned. A missing and an extra file with the same content
-  // is a rename: report it as one finding.
-  for (auto m = missing.begin(); m != missing.end();) {
-    auto extra = present.digests.end();
-    for (auto p = present.digests.begin(); p != present.digests.end(); ++p) {
-      if (p->second == m->second) extra = p;
-    }
-    if (extra == present.digests.end()) {
-      ++m;
-      continue;
-    }
-    AddFinding(report, "oms.file_renamed", Severity::kError,
-               "a signed file is present under another name (sha256 " + m->second + ")",
-               extra->first, m->first, extra->first);
-    present.digests.erase(extra);
-    m = missing.erase(m);
-  }
-  for (const auto& [name, digest] : missing) {
-    AddFinding(report, "oms.file_missing", Severity::kError, "a signed file is not in the revision",
-               name, digest, "<absent>");
-  }
-  for (const auto& [path, digest] : present.digests) {
-    AddFinding(report, "oms.file_extra", Severity::kError,
-               "the revision has a file the signature does not list", path, "<absent>", digest);
-  }
+  return StartsWith(base, "tokenizer") || StartsWith(base, "vocab.") ||
+         StartsWith(base, "sentencepiece");
 }
 
 }  // namespace provbadge::verifier::internal

@@ -6,10 +6,13 @@
 #ifndef PROVBADGE_VERIFIER_SRC_OMS_INTERNAL_H_
 #define PROVBADGE_VERIFIER_SRC_OMS_INTERNAL_H_
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "provbadge/verifier/digest.h"
+#include "provbadge/verifier/manifest.h"
 #include "provbadge/verifier/oms.h"
 #include "provbadge/verifier/public_key.h"
 #include "provbadge/verifier/report.h"
@@ -42,16 +45,22 @@ struct OmsBundle {
 };
 
 struct OmsResource {
-  std::string name;
-  std::string digest;  // lowercase hex sha256
+  std::string name;             // as signed
+  std::string digest;           // lowercase hex (64 for sha256, 128 for blake2b)
+  std::string path;             // the file: `name`, or for shards `name` without ":start:end"
+  uint64_t start = 0, end = 0;  // shards: the byte range [start, end)
 };
 
-// The verified statement's fields the file comparison needs.
+// The verified statement's fields the file comparison needs. The defaults (files, sha256)
+// also describe legacy statements that list one sha256 per file.
 struct OmsStatement {
   std::string subject_sha256;
   std::vector<OmsResource> resources;
   std::vector<std::string> ignore_paths;
   bool allow_symlinks = false;
+  bool shards = false;
+  HashAlgorithm hash = HashAlgorithm::kSha256;
+  uint64_t shard_size = 0;  // shards only
 };
 
 void AddFinding(Report* report, std::string code, Severity severity, std::string message,
@@ -66,9 +75,27 @@ bool SignatureVerifies(const OmsBundle& bundle, const PublicKey& key);
 // Parses exactly the verified payload bytes as an OMS statement and checks the subject digest.
 bool ParseStatement(std::string_view payload, OmsStatement* out, Report* report);
 
-// Compares the signed resources with the revision's files as a set.
+// Compares the signed resources with the revision's files as a set, hashing through
+// `options.manifest` when set (else a Manifest made here with `options.rehash`), and adds the
+// "digest.summary" finding saying which digests were computed and which were taken.
 void CompareFiles(RevisionSource& source, const OmsStatement& statement, const OmsOptions& options,
                   Report* report);
+
+// Splits a shard resource name "path:start:end" from the right (paths may contain ':').
+// False unless start and end are decimal (no sign, no overflow) and start < end.
+bool ParseShardName(std::string_view name, std::string* path, uint64_t* start, uint64_t* end);
+
+// Per file, the signed shards must tile [0, last end) exactly: starting at 0, aligned to
+// shard_size, no overlap, no gap (findings oms.shard_overlap / oms.shard_gap /
+// oms.shard_misaligned). Whether the last end is the file's size is checked against the file.
+bool CheckShardLayout(const OmsStatement& statement, Report* report);
+
+// True for file names the hub never lets a signer leave unsigned through ignore_paths:
+// weights, tokenizer, config, chat templates and code (docs/findings.md "Protected files").
+bool IsProtectedFile(std::string_view path);
+
+// Ignore entries without "./" prefixes or trailing '/'; unusable entries are dropped.
+std::vector<std::string> NormalizeIgnores(const std::vector<std::string>& in);
 
 // True when `path` equals an entry of `ignores` or lies under one.
 bool IsIgnored(std::string_view path, const std::vector<std::string>& ignores);

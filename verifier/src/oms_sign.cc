@@ -85,50 +85,26 @@ Result<std::string> SignDer(const SigningKey& key, std::string_view message) {
   return sig;
 }
 
-// The files to sign, sorted by path, with their sha256.
-Result<std::vector<std::pair<std::string, std::string>>> HashFiles(
-    RevisionSource& source, const std::vector<std::string>& ignores) {
-  Result<std::vector<FileInfo>> files = source.ListFiles();
-  if (!files.ok()) return files.error().Wrap("listing files");
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const FileInfo& f : *files) {
-    if (internal::IsIgnored(f.path, ignores)) continue;
-    if (f.is_symlink) return InvalidInput(f.path + ": symbolic links are not signed");
-    if (f.sha256.has_value()) {
-      out.emplace_back(f.path, *f.sha256);
-      continue;
-    }
-    Result<std::unique_ptr<FileReader>> reader = source.Open(f.path);
-    if (!reader.ok()) return reader.error().Wrap(f.path);
-    Result<std::string> digest = Sha256HexOfReader(**reader);
-    if (!digest.ok()) return digest.error().Wrap(f.path);
-    out.emplace_back(f.path, std::move(*digest));
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-std::string StatementJson(std::string_view model_name,
-                          const std::vector<std::pair<std::string, std::string>>& files,
-                          const std::vector<std::string>& ignores) {
+std::string StatementJson(std::string_view model_name, const std::vector<OmsManifestItem>& items,
+                          const OmsSerialization& ser, const std::vector<std::string>& ignores) {
   json resources = json::array();
-  Sha256 root;
-  for (const auto& [path, digest] : files) {
-    resources.push_back({{"name", path}, {"algorithm", "sha256"}, {"digest", digest}});
-    Result<std::string> raw = HexDecode(digest);
-    if (raw.ok()) root.Update(*raw);
+  for (const OmsManifestItem& item : items) {
+    resources.push_back({{"name", item.name},
+                         {"algorithm", std::string(HashAlgorithmName(ser.hash))},
+                         {"digest", item.digest}});
   }
+  json serialization = {{"method", ser.shards ? "shards" : "files"},
+                        {"hash_type", std::string(HashAlgorithmName(ser.hash))},
+                        {"allow_symlinks", false},
+                        {"ignore_paths", ignores}};
+  if (ser.shards) serialization["shard_size"] = ser.shard_size;
   json statement = {
       {"_type", internal::kStatementType},
-      {"subject", json::array({{{"name", model_name}, {"digest", {{"sha256", root.FinalHex()}}}}})},
+      {"subject",
+       json::array({{{"name", model_name}, {"digest", {{"sha256", OmsRootDigest(items)}}}}})},
       {"predicateType", internal::kOmsPredicateType},
       {"predicate",
-       {{"resources", std::move(resources)},
-        {"serialization",
-         {{"method", "files"},
-          {"hash_type", "sha256"},
-          {"allow_symlinks", false},
-          {"ignore_paths", ignores}}}}}};
+       {{"resources", std::move(resources)}, {"serialization", std::move(serialization)}}}};
   return statement.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
@@ -137,22 +113,35 @@ std::string StatementJson(std::string_view model_name,
 Result<std::string> SignOmsKey(RevisionSource& source, std::string_view private_key_pem,
                                std::string_view model_name,
                                const std::vector<std::string>& ignore_paths) {
+  OmsSignOptions options;
+  options.ignore_paths = ignore_paths;
+  return SignOmsKeyWithOptions(source, private_key_pem, model_name, options);
+}
+
+Result<std::string> SignOmsKeyWithOptions(RevisionSource& source, std::string_view private_key_pem,
+                                          std::string_view model_name,
+                                          const OmsSignOptions& options) {
   Result<SigningKey> key = LoadSigningKey(private_key_pem);
   if (!key.ok()) return key.error();
+  if (options.serialization.allow_symlinks) return InvalidInput("symbolic links are not signed");
   std::vector<std::string> ignores = internal::DefaultIgnorePaths();
   ignores.emplace_back(kModelSignatureFile);
-  for (const std::string& p : ignore_paths) {
+  for (const std::string& p : options.ignore_paths) {
     if (!internal::IsValidRelativePath(p))
       return InvalidInput("ignore path '" + p + "' is invalid");
     if (std::find(ignores.begin(), ignores.end(), p) == ignores.end()) ignores.push_back(p);
   }
-  auto files = HashFiles(source, ignores);
-  if (!files.ok()) return files.error();
-  for (const auto& [path, digest] : *files) {
-    if (!internal::IsValidRelativePath(path))
-      return InvalidInput("file path '" + path + "' is invalid");
+  ManifestOptions mo;
+  mo.rehash = RehashMode::kAlways;  // a signer vouches for bytes it read itself
+  mo.threads = options.threads;
+  Manifest manifest(source, mo);
+  auto items = SerializeOms(manifest, options.serialization, ignores);
+  if (!items.ok()) return items.error();
+  for (const OmsManifestItem& item : *items) {
+    if (!internal::IsValidRelativePath(item.path))
+      return InvalidInput("file path '" + item.path + "' is invalid");
   }
-  std::string payload = StatementJson(model_name, *files, ignores);
+  std::string payload = StatementJson(model_name, *items, options.serialization, ignores);
   Result<std::string> sig = SignDer(*key, DssePae(kInTotoPayloadType, payload));
   if (!sig.ok()) return sig.error();
   json bundle = {

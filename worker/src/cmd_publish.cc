@@ -25,7 +25,7 @@ int64_t NowMs() {
 
 // Picks the commit and ref of the event: an explicit revision keeps its ref only when given
 // or when "main" points at it; otherwise the ref (default main) is resolved in the hub.
-Result<queue::UploadEvent> BuildEvent(const EnqueueArgs& args, const HubMirror& hub) {
+Result<queue::UploadEvent> BuildEvent(const EnqueueArgs& args, const HubSource& hub) {
   queue::UploadEvent e;
   e.repo = args.repo;
   if (Status s = queue::ValidateRepoName(e.repo); !s.ok()) return s.error().Wrap("--repo");

@@ -9,8 +9,6 @@
 #include <cstring>
 #include <filesystem>
 
-#include "provbadge/verifier/digest.h"
-
 namespace provbadge::worker {
 namespace fs = std::filesystem;
 
@@ -42,12 +40,28 @@ Error ErrnoError(std::string_view what, std::string_view path) {
   return Unavailable(msg);
 }
 
+uint64_t TimeNs(const struct timespec& t) {
+  return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
+}
+
 class PosixFileReader : public verifier::FileReader {
  public:
   PosixFileReader(Fd fd, uint64_t size) : fd_(std::move(fd)), size_(size) {
     ::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   uint64_t Size() const override { return size_; }
+  void WillNeed(uint64_t offset, uint64_t len) override {
+    ::posix_fadvise(fd_.get(), static_cast<off_t>(offset), static_cast<off_t>(len),
+                    POSIX_FADV_WILLNEED);
+  }
+  // dev:inode:size:mtime_ns:ctime_ns of the open file, empty if fstat fails.
+  std::string ContentTag() const override {
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) != 0) return "";
+    return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+           std::to_string(st.st_size) + ":" + std::to_string(TimeNs(st.st_mtim)) + ":" +
+           std::to_string(TimeNs(st.st_ctim));
+  }
   Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
     for (;;) {
       ssize_t n = ::pread(fd_.get(), buf.data(), buf.size(), static_cast<off_t>(offset));
@@ -61,39 +75,7 @@ class PosixFileReader : public verifier::FileReader {
   uint64_t size_;
 };
 
-uint64_t MtimeNs(const struct stat& st) {
-  return static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000ull +
-         static_cast<uint64_t>(st.st_mtim.tv_nsec);
-}
-
 }  // namespace
-
-std::optional<std::string> HashCache::Get(const Key& key) const {
-  std::lock_guard lock(mu_);
-  auto it = entries_.find(key);
-  if (it == entries_.end()) {
-    ++misses_;
-    return std::nullopt;
-  }
-  ++hits_;
-  return it->second;
-}
-
-void HashCache::Put(const Key& key, std::string sha256_hex) {
-  std::lock_guard lock(mu_);
-  if (entries_.size() >= max_entries_) entries_.clear();
-  entries_[key] = std::move(sha256_hex);
-}
-
-uint64_t HashCache::hits() const {
-  std::lock_guard lock(mu_);
-  return hits_;
-}
-
-uint64_t HashCache::misses() const {
-  std::lock_guard lock(mu_);
-  return misses_;
-}
 
 Status ValidateRelativePath(std::string_view path) {
   if (path.empty()) return InvalidInput("empty path");
@@ -131,33 +113,14 @@ Result<std::vector<verifier::FileInfo>> DirectorySource::ListFiles() {
     info.is_symlink = is_link;
     if (!is_link) {
       if (!entry.is_regular_file(ec)) continue;  // sockets, fifos: not model files
-      auto hashed = HashFile(info.path, &info.size);
-      if (!hashed.ok()) return hashed.error();
-      info.sha256 = std::move(hashed).value();
+      info.size = entry.file_size(ec);
+      if (ec) return Unavailable("stat " + info.path + ": " + ec.message());
     }
     files.push_back(std::move(info));
   }
   std::sort(files.begin(), files.end(),
             [](const auto& a, const auto& b) { return a.path < b.path; });
   return files;
-}
-
-Result<std::string> DirectorySource::HashFile(const std::string& path, uint64_t* size) {
-  auto reader = Open(path);
-  if (!reader.ok()) return reader.error();
-  *size = (*reader)->Size();
-  struct stat st {};
-  const std::string full = root_ + "/" + path;
-  if (::lstat(full.c_str(), &st) != 0) return ErrnoError("stat", path);
-  HashCache::Key key{full, static_cast<uint64_t>(st.st_size), MtimeNs(st),
-                     static_cast<uint64_t>(st.st_ino)};
-  if (cache_ != nullptr) {
-    if (auto hit = cache_->Get(key)) return *hit;
-  }
-  auto digest = verifier::Sha256HexOfReader(**reader);
-  if (!digest.ok()) return digest.error().Wrap("hash " + path);
-  if (cache_ != nullptr) cache_->Put(key, *digest);
-  return digest;
 }
 
 Result<std::unique_ptr<verifier::FileReader>> DirectorySource::Open(std::string_view path) {

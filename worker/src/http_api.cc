@@ -26,7 +26,9 @@ constexpr std::string_view kSvgSuffix = ".svg";
 constexpr size_t kMaxNamePartLength = 96;
 constexpr size_t kRevisionLength = 40;
 
-enum class Resource { kBadgeJson, kBadgeSvg, kReport, kHealth, kMetrics };
+constexpr std::string_view kHookPath = "/v1/hooks/hub";
+
+enum class Resource { kBadgeJson, kBadgeSvg, kReport, kHealth, kMetrics, kReady, kHook };
 
 struct Route {
   Resource resource;
@@ -109,6 +111,8 @@ HttpResponse MakeError(int status, std::string_view message) {
 std::optional<Route> MatchRoute(std::string_view path) {
   if (path == "/healthz") return Route{Resource::kHealth, ""};
   if (path == "/metrics") return Route{Resource::kMetrics, ""};
+  if (path == "/readyz") return Route{Resource::kReady, ""};
+  if (path == kHookPath) return Route{Resource::kHook, ""};
   if (path.substr(0, kBadgesPrefix.size()) == kBadgesPrefix) {
     std::string_view rest = path.substr(kBadgesPrefix.size());
     if (rest.size() > kSvgSuffix.size() &&
@@ -251,7 +255,46 @@ HttpResponse PlainText(int status, std::string body, std::string_view content_ty
 }  // namespace
 
 HttpApi::HttpApi(badges::BadgeStore& store, Metrics& metrics, std::function<bool()> healthy)
-    : store_(store), metrics_(metrics), healthy_(std::move(healthy)) {}
+    : HttpApi(store, metrics, std::move(healthy), HttpApiOptions{}) {}
+
+HttpApi::HttpApi(badges::BadgeStore& store, Metrics& metrics, std::function<bool()> healthy,
+                 HttpApiOptions options)
+    : store_(store), metrics_(metrics), healthy_(std::move(healthy)), options_(std::move(options)) {
+  if (options_.queue != nullptr && !options_.webhook_secret.empty()) {
+    ingest_ =
+        std::make_unique<WebhookIngest>(*options_.queue, store_, metrics_, options_.webhook_secret);
+  }
+}
+
+HttpResponse HttpApi::Ready() {
+  std::string not_ready;
+  if (options_.stopping && options_.stopping()) not_ready = "stopping";
+  if (Status s = store_.Ping(); !s.ok()) {
+    metrics_.CountStoreError();
+    not_ready += std::string(not_ready.empty() ? "" : ", ") + "badge store unreachable";
+  }
+  if (options_.queue != nullptr && !options_.queue->Ping().ok()) {
+    not_ready += std::string(not_ready.empty() ? "" : ", ") + "queue unreachable";
+  }
+  if (not_ready.empty()) return PlainText(200, "ready", kTextType);
+  return PlainText(503, "not ready: " + not_ready, kTextType);
+}
+
+HttpResponse HttpApi::Webhook(const HttpRequest& request) {
+  if (!ingest_) return MakeError(404, "not found");
+  if (request.method != "POST") {
+    HttpResponse response = MakeError(405, "method not allowed");
+    response.headers.emplace_back("Allow", "POST");
+    return response;
+  }
+  WebhookReply reply = ingest_->Handle(request.webhook_secret, request.body);
+  HttpResponse response;
+  response.status = reply.status;
+  response.content_type = kJsonType;
+  response.body = std::move(reply.body);
+  response.headers.emplace_back("Cache-Control", kNoStore);
+  return response;
+}
 
 HttpResponse HttpApi::Reject(int status, std::string_view message) {
   HttpResponse response = MakeError(status, message);
@@ -285,6 +328,7 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request) {
   if (!path) return MakeError(400, "malformed percent-encoding in the path");
   std::optional<Route> route = MatchRoute(*path);
   if (!route) return MakeError(404, "not found");
+  if (route->resource == Resource::kHook) return Webhook(request);
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse response = MakeError(405, "method not allowed");
     response.headers.emplace_back("Allow", kAllowed);
@@ -295,7 +339,13 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request) {
     bool healthy = !healthy_ || healthy_();
     return healthy ? PlainText(200, "ok", kTextType) : PlainText(503, "unavailable", kTextType);
   }
+  if (route->resource == Resource::kReady) return Ready();
   if (route->resource == Resource::kMetrics) {
+    if (options_.queue != nullptr) {
+      if (auto stats = options_.queue->Stats(); stats.ok()) {
+        metrics_.SetQueueDepth(stats->ready, stats->in_flight, stats->dead);
+      }
+    }
     return PlainText(200, metrics_.RenderPrometheus(), kMetricsType);
   }
 

@@ -26,6 +26,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <unordered_set>
 #include <utility>
@@ -43,6 +44,9 @@ using tcp = net::ip::tcp;
 
 constexpr std::size_t kHeaderLimit = 8 * 1024;
 constexpr std::uint64_t kBodyLimit = 16 * 1024;
+// POST /v1/hooks/hub only: hub webhook payloads (queue/hub_webhook.h kMaxHubWebhookBytes).
+constexpr std::uint64_t kWebhookBodyLimit = 1024 * 1024;
+constexpr std::string_view kWebhookTarget = "/v1/hooks/hub";
 constexpr std::size_t kReadBufferLimit = 64 * 1024;
 constexpr std::size_t kLingerByteLimit = 64 * 1024;
 constexpr std::chrono::seconds kIdleTimeout{30};
@@ -118,9 +122,26 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     parser_.emplace();
     parser_->header_limit(kHeaderLimit);
-    parser_->body_limit(kBodyLimit);
+    // Beast checks Content-Length against the limit while parsing the header, so the header
+    // is read under the largest limit; OnHeader narrows it for every other route.
+    parser_->body_limit(kWebhookBodyLimit);
     stream_.expires_after(kIdleTimeout);
     reading_ = true;
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  // The body limit depends on the route: only the webhook route takes large bodies.
+  void OnHeader(beast::error_code ec, std::size_t bytes) {
+    if (ec) return OnRead(ec, bytes);
+    const auto& header = parser_->get();
+    std::string_view target(header.target().data(), header.target().size());
+    if (header.method() != http::verb::post ||
+        target.substr(0, target.find('?')) != kWebhookTarget) {
+      auto length = parser_->content_length();
+      if (length && *length > kBodyLimit) return Reject(413, "request body too large");
+      parser_->body_limit(kBodyLimit);  // also bounds a chunked body
+    }
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
@@ -143,6 +164,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request.method = std::string(req.method_string());
     request.target = std::string(req.target());
     request.if_none_match = std::string(req[http::field::if_none_match]);
+    request.webhook_secret = std::string(req["X-Webhook-Secret"]);
+    request.body = std::move(req.body());
     HttpResponse response = state_->api.Handle(request);
     bool keep_alive = req.keep_alive() && !state_->draining;
     bool head = req.method() == http::verb::head;

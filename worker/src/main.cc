@@ -50,6 +50,41 @@ int main(int argc, char** argv) {
   vk->add_option("--ignore-paths", verify.ignore_paths, "paths that may be present unsigned");
   vk->add_flag("--json", verify.json, "print the report as JSON");
 
+  VerifyModelCertArgs verify_cert;
+  auto* vs = vm->add_subcommand("sigstore", "Sigstore mode: Fulcio certificate identity");
+  vs->add_option("dir", verify_cert.dir, "model folder")->required();
+  vs->add_option("--signature", verify_cert.signature, "model.sig path")->required();
+  vs->add_option("--identity", verify_cert.identity, "expected certificate SAN (exact)")
+      ->required();
+  vs->add_option("--identity-provider", verify_cert.identity_provider,
+                 "expected OIDC issuer (exact)")
+      ->required();
+  auto* vs_tc =
+      vs->add_option("--trust-config", verify_cert.trust_config, "Sigstore ClientTrustConfig JSON");
+  vs->add_option("--trusted-root", verify_cert.trusted_root, "Sigstore trusted_root.json")
+      ->excludes(vs_tc);
+  vs->add_option("--ignore-paths", verify_cert.ignore_paths, "paths that may be present unsigned");
+  vs->add_flag("--json", verify_cert.json, "print the report as JSON");
+  auto* vc = vm->add_subcommand("certificate", "certificate mode: a private PKI chain");
+  vc->add_option("dir", verify_cert.dir, "model folder")->required();
+  vc->add_option("--signature", verify_cert.signature, "model.sig path")->required();
+  vc->add_option("--certificate-chain", verify_cert.certificate_chain, "trust anchor PEM files")
+      ->required();
+  vc->add_option("--ignore-paths", verify_cert.ignore_paths, "paths that may be present unsigned");
+  vc->add_flag("--json", verify_cert.json, "print the report as JSON");
+
+  VerifyBundleArgs vbundle;
+  auto* vbd = app.add_subcommand("verify-bundle", "verify a Sigstore bundle over an artifact");
+  vbd->add_option("--bundle", vbundle.bundle, "bundle JSON")->required();
+  auto* vbd_art = vbd->add_option("--artifact", vbundle.artifact, "the signed file");
+  vbd->add_option("--digest", vbundle.digest, "sha256:<hex> of the signed file")->excludes(vbd_art);
+  vbd->add_option("--trusted-root", vbundle.trusted_root, "trusted_root.json (required keyless)");
+  vbd->add_option("--certificate-identity", vbundle.identity, "expected SAN (exact)");
+  vbd->add_option("--certificate-oidc-issuer", vbundle.issuer, "expected OIDC issuer (exact)");
+  vbd->add_flag("--certificate-identity-regexp", vbundle.identity_regex,
+                "treat --certificate-identity as a regex matching the whole SAN");
+  vbd->add_option("--key", vbundle.key, "public key PEM (key mode)");
+
   auto* sm = app.add_subcommand("sign-model", "sign a local model folder (OMS model.sig)");
   sm->require_subcommand(1);
   SignModelArgs sign;
@@ -71,6 +106,24 @@ int main(int argc, char** argv) {
   auto* d = app.add_subcommand("dead-letters", "list dead-lettered events with their reasons");
   d->add_option("--config", dead_config, "config file")->required();
 
+  FidelityArgs fidelity;
+  auto* fid = app.add_subcommand(
+      "fidelity", "check a GGUF is the faithful quantization of a safetensors source (not safety)");
+  fid->add_option("--source", fidelity.source, "source model folder (config.json, safetensors)")
+      ->required();
+  fid->add_option("--gguf", fidelity.gguf, "the GGUF file")->required();
+  fid->add_flag("--json", fidelity.json, "print the report as JSON");
+
+  HashArgs hash;
+  auto* hs = app.add_subcommand("hash", "print the OMS manifest (name:digest) of a model folder");
+  hs->add_option("dir", hash.dir, "model folder, or one model file (named \".\")")->required();
+  hs->add_option("--shard-size", hash.shard_size, "hash shards of N bytes (default: whole files)");
+  hs->add_option("--hash", hash.hash, "sha256 | blake2b")
+      ->check(CLI::IsMember({"sha256", "blake2b"}));
+  hs->add_option("--threads", hash.threads, "hashing threads (default: all cores)");
+  hs->add_option("--ignore-paths", hash.ignore_paths, "paths to leave out");
+  hs->add_flag("--json", hash.json, "print JSON (serialization, resources, root digest)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& err) {
@@ -83,8 +136,13 @@ int main(int argc, char** argv) {
   }
   if (*e) return RunEnqueue(enqueue, std::cout, std::cerr);
   if (*vk) return RunVerifyModelKey(verify, std::cout, std::cerr);
+  if (*vs) return RunVerifyModelSigstore(verify_cert, std::cout, std::cerr);
+  if (*vc) return RunVerifyModelCertificate(verify_cert, std::cout, std::cerr);
+  if (*vbd) return RunVerifyBundle(vbundle, std::cout, std::cerr);
   if (*sk) return RunSignModelKey(sign, std::cout, std::cerr);
   if (*b) return RunBadge(badge, std::cout, std::cerr);
   if (*d) return RunDeadLetters(dead_config, std::cout, std::cerr);
+  if (*fid) return RunFidelity(fidelity, std::cout, std::cerr);
+  if (*hs) return RunHash(hash, std::cout, std::cerr);
   return 2;
 }

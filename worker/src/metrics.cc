@@ -84,6 +84,61 @@ void Metrics::CountStoreWrite(bool written) {
   (written ? store_written_ : store_stale_).fetch_add(1, std::memory_order_relaxed);
 }
 
+void Metrics::CountStoreError() { store_errors_.fetch_add(1, std::memory_order_relaxed); }
+
+void Metrics::CountWebhook(std::string_view result) {
+  for (size_t i = 0; i < kWebhookResults.size(); ++i) {
+    if (kWebhookResults[i] == result) {
+      webhooks_[i].fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+  }
+}
+
+uint64_t Metrics::WebhookCount(std::string_view result) const {
+  for (size_t i = 0; i < kWebhookResults.size(); ++i) {
+    if (kWebhookResults[i] == result) return webhooks_[i].load(std::memory_order_relaxed);
+  }
+  return 0;
+}
+
+void Metrics::AddInFlight(int delta) { in_flight_.fetch_add(delta, std::memory_order_relaxed); }
+
+void Metrics::SetQueueDepth(int64_t ready, int64_t in_flight, int64_t dead) {
+  queue_ready_.store(ready, std::memory_order_relaxed);
+  queue_in_flight_.store(in_flight, std::memory_order_relaxed);
+  queue_dead_.store(dead, std::memory_order_relaxed);
+}
+
+// Store errors, webhook deliveries, in-flight work and the queue's depth.
+void Metrics::RenderOperations(std::string& out) const {
+  constexpr std::string_view kStoreErrors = "provbadge_store_errors_total";
+  AppendFamilyHeader(out, kStoreErrors, "Badge store calls that failed.", "counter");
+  AppendSample(out, kStoreErrors, "",
+               std::to_string(store_errors_.load(std::memory_order_relaxed)));
+
+  constexpr std::string_view kHooks = "provbadge_webhook_deliveries_total";
+  AppendFamilyHeader(out, kHooks, "Hub webhook deliveries, by result.", "counter");
+  for (size_t i = 0; i < kWebhookResults.size(); ++i) {
+    AppendSample(out, kHooks, Label("result", kWebhookResults[i]),
+                 std::to_string(webhooks_[i].load(std::memory_order_relaxed)));
+  }
+
+  constexpr std::string_view kInFlight = "provbadge_deliveries_in_flight";
+  AppendFamilyHeader(out, kInFlight, "Deliveries this process is working on.", "gauge");
+  AppendSample(out, kInFlight, "", std::to_string(in_flight_.load(std::memory_order_relaxed)));
+
+  const int64_t ready = queue_ready_.load(std::memory_order_relaxed);
+  if (ready < 0) return;
+  constexpr std::string_view kDepth = "provbadge_queue_messages";
+  AppendFamilyHeader(out, kDepth, "Messages in the queue, by state, as last seen.", "gauge");
+  AppendSample(out, kDepth, Label("state", "ready"), std::to_string(ready));
+  AppendSample(out, kDepth, Label("state", "in_flight"),
+               std::to_string(queue_in_flight_.load(std::memory_order_relaxed)));
+  AppendSample(out, kDepth, Label("state", "dead_lettered"),
+               std::to_string(queue_dead_.load(std::memory_order_relaxed)));
+}
+
 std::string Metrics::RenderPrometheus() const {
   std::string out;
   out.reserve(2048);
@@ -134,6 +189,8 @@ std::string Metrics::RenderPrometheus() const {
                std::to_string(store_written_.load(std::memory_order_relaxed)));
   AppendSample(out, kWrites, Label("result", "stale"),
                std::to_string(store_stale_.load(std::memory_order_relaxed)));
+
+  RenderOperations(out);
 
   constexpr std::string_view kStart = "process_start_time_seconds";
   AppendFamilyHeader(out, kStart, "Start time of the process since the Unix epoch in seconds.",

@@ -16,15 +16,48 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+bool Aborted(const std::atomic<bool>* abort) { return abort != nullptr && abort->load(); }
+
+Error ShuttingDown() { return Unavailable("worker shutting down"); }
+
+// A FileReader that stops reading once the pipeline's abort flag is set.
+class AbortableReader : public verifier::FileReader {
+ public:
+  AbortableReader(std::unique_ptr<verifier::FileReader> inner, const std::atomic<bool>* abort)
+      : inner_(std::move(inner)), abort_(abort) {}
+  uint64_t Size() const override { return inner_->Size(); }
+  Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
+    if (Aborted(abort_)) return ShuttingDown();
+    return inner_->ReadAt(offset, buf);
+  }
+  void WillNeed(uint64_t offset, uint64_t len) override { inner_->WillNeed(offset, len); }
+  std::string ContentTag() const override { return inner_->ContentTag(); }
+
+ private:
+  std::unique_ptr<verifier::FileReader> inner_;
+  const std::atomic<bool>* abort_;
+};
+
 // Wraps a RevisionSource and remembers the first transient (kUnavailable) error any call
 // returned, so a storage fault during verification becomes a retry, never a verdict.
+// Readers it opens stop at the abort flag (a transient fault too).
 class FaultTrackingSource : public verifier::RevisionSource {
  public:
-  explicit FaultTrackingSource(verifier::RevisionSource& inner) : inner_(inner) {}
-  Result<std::vector<verifier::FileInfo>> ListFiles() override { return Track(inner_.ListFiles()); }
-  Result<std::unique_ptr<verifier::FileReader>> Open(std::string_view path) override {
-    return Track(inner_.Open(path));
+  FaultTrackingSource(verifier::RevisionSource& inner, const std::atomic<bool>* abort)
+      : inner_(inner), abort_(abort) {}
+  Result<std::vector<verifier::FileInfo>> ListFiles() override {
+    if (Aborted(abort_)) return Track(Result<std::vector<verifier::FileInfo>>(ShuttingDown()));
+    return Track(inner_.ListFiles());
   }
+  Result<std::unique_ptr<verifier::FileReader>> Open(std::string_view path) override {
+    if (Aborted(abort_))
+      return Track(Result<std::unique_ptr<verifier::FileReader>>(ShuttingDown()));
+    auto reader = Track(inner_.Open(path));
+    if (!reader.ok() || abort_ == nullptr) return reader;
+    return std::unique_ptr<verifier::FileReader>(
+        std::make_unique<AbortableReader>(std::move(reader).value(), abort_));
+  }
+  verifier::DigestCache* digest_cache() override { return inner_.digest_cache(); }
   std::optional<Error> fault() const {
     std::lock_guard lock(mu_);
     return fault_;
@@ -40,6 +73,7 @@ class FaultTrackingSource : public verifier::RevisionSource {
     return r;
   }
   verifier::RevisionSource& inner_;
+  const std::atomic<bool>* abort_;
   mutable std::mutex mu_;
   std::optional<Error> fault_;
 };
@@ -87,11 +121,17 @@ ProcessResult Pipeline::Decide(const queue::Delivery& delivery) {
     result.state = "retried";
     return result;
   }
-  FaultTrackingSource tracked(**source);
+  FaultTrackingSource tracked(**source, options_.abort);
   const auto started = Clock::now();
   verifier::Report report = verifier::VerifyRevision(tracked, event->repo, event->commit, policy_);
   metrics_.ObserveVerificationSeconds(
       std::chrono::duration<double>(Clock::now() - started).count());
+  if (Aborted(options_.abort)) {
+    // Handed back as it was: another worker (or this one after restart) takes it again.
+    result.outcome = queue::Outcome::Retry(std::chrono::milliseconds(0), "worker shutting down");
+    result.state = "retried";
+    return result;
+  }
   if (auto fault = tracked.fault()) {
     result.outcome = RetryOutcome(delivery.attempt, "hub storage: " + fault->message());
     result.state = "retried";
@@ -104,6 +144,7 @@ ProcessResult Pipeline::Decide(const queue::Delivery& delivery) {
   record.report_json = verifier::ReportToJson(report);
   auto put = store_.Put(record);
   if (!put.ok()) {
+    metrics_.CountStoreError();
     result.outcome = RetryOutcome(delivery.attempt, "badge store: " + put.error().message());
     result.state = "retried";
     return result;
@@ -116,6 +157,7 @@ ProcessResult Pipeline::Decide(const queue::Delivery& delivery) {
 
 ProcessResult Pipeline::Process(const queue::Delivery& delivery) {
   ProcessResult result;
+  metrics_.AddInFlight(1);
   try {
     result = Decide(delivery);
   } catch (const std::exception& e) {
@@ -128,6 +170,7 @@ ProcessResult Pipeline::Process(const queue::Delivery& delivery) {
   metrics_.CountEvent(result.state);
   // A failed Complete leaves the delivery in flight; the queue redelivers it later.
   (void)queue_.Complete(delivery, result.outcome);
+  metrics_.AddInFlight(-1);
   if (observer_) observer_(result);
   return result;
 }

@@ -18,6 +18,14 @@
 //  - Readers never see a partial record. Replays and reordering can never make an older
 //    result overwrite a newer one.
 //  - kUnavailable on a storage fault: the caller retries; the previous badge stays.
+//  - DeleteRef() removes the (repo, ref) pointer (a deleted branch or tag); the revision
+//    records stay readable by commit. PurgeRepo() removes every record and pointer of the repo
+//    (a deleted repo). MoveRepo(from, to) re-keys every record and pointer of `from` to `to`
+//    (badge.repo and chain entries naming `from` renamed) and removes `from`; where `to`
+//    already holds a record or pointer, the Put() ordering rules decide which one stays, so a
+//    move never lets an older verdict replace a newer one. All three are idempotent (Ok when
+//    there is nothing to remove or move) and atomic.
+//  - Ping() is a cheap reachability check for readiness probes: Ok when the storage answers.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #ifndef PROVBADGE_BADGES_BADGE_STORE_H_
@@ -42,6 +50,11 @@ struct BadgeRecord {
 
 enum class PutResult { kWritten, kStale };
 
+// `record` re-keyed from repo `from` to repo `to`: badge.repo and every chain entry naming
+// `from` are renamed; everything else (seq, state, report) is kept. For MoveRepo
+// implementations.
+BadgeRecord RenamedRecord(const BadgeRecord& record, std::string_view from, std::string_view to);
+
 class BadgeStore {
  public:
   virtual ~BadgeStore() = default;
@@ -51,6 +64,10 @@ class BadgeStore {
   // Follows the (repo, ref) pointer to its revision record.
   virtual Result<std::optional<BadgeRecord>> GetRef(std::string_view repo,
                                                     std::string_view ref) = 0;
+  virtual Status DeleteRef(std::string_view repo, std::string_view ref) = 0;
+  virtual Status PurgeRepo(std::string_view repo) = 0;
+  virtual Status MoveRepo(std::string_view from, std::string_view to) = 0;
+  virtual Status Ping() = 0;
 };
 
 }  // namespace provbadge::badges

@@ -5,8 +5,8 @@
 // (upper case, e.g. PROVBADGE_HTTP_LISTEN=0.0.0.0:8080, PROVBADGE_QUEUE_KIND=embedded).
 // Relative paths in the file are resolved against the file's directory.
 // Loading never exits the process: a bad config is an kInvalidInput Error whose message names
-// the key (or variable) and the reason ("queue.kind: 'rabbitmq' is not available yet (it
-// arrives in a later version); use 'embedded'"). A missing file is kNotFound.
+// the key (or variable) and the reason ("queue.kind: must be one of embedded, rabbitmq (got
+// 'kafka')"). A missing file is kNotFound.
 //
 // Thread-safety: plain values and reentrant functions (ProcessEnvironment reads `environ`; do
 // not call it while another thread calls setenv).
@@ -24,29 +24,48 @@
 namespace provbadge::config {
 
 struct QueueConfig {
-  std::string kind = "embedded";      // embedded | rabbitmq (not available yet)
+  std::string kind = "embedded";      // embedded | rabbitmq
   std::string path = "var/queue.db";  // embedded: SQLite file
   int max_attempts = 5;               // deliveries before dead-lettering (1..100)
   int retry_base_ms = 1000;           // first retry delay; doubles per attempt (1..3600000)
+  std::string url;                    // rabbitmq (required): amqp[s]://user:pass@host:port/vhost
+  std::string ca_file;                // rabbitmq amqps: CA bundle; "" = system trust store
+  int prefetch = 16;                  // rabbitmq: deliveries in flight per worker (1..65535)
+  std::string name = "provbadge.events";  // rabbitmq: the work queue (prefix of the others)
 };
 
 struct StoreConfig {
-  std::string kind = "embedded";       // embedded | redis (not available yet)
+  std::string kind = "embedded";       // embedded | redis
   std::string path = "var/badges.db";  // embedded: SQLite file
+  std::string url;                     // redis (required): redis://[:password@]host:port/db
 };
 
 struct HubConfig {
-  std::string kind = "mirror";  // mirror (a local hub mirror folder)
+  std::string kind = "mirror";  // mirror (a local hub mirror folder) | http (the hub's API)
   std::string path = "hub";     // mirror: the folder
+  std::string url = "https://huggingface.co";  // http: the hub's base URL (http or https)
+  std::string token;                           // http: Bearer token ("" = anonymous); or token_file
+  std::string token_file;          // http: a file holding the token (trailing newline dropped)
+  std::string ca_file;             // http: extra trusted CA certificates (PEM); "" = system only
+  int connect_timeout_ms = 10000;  // http: 1..600000
+  int read_timeout_ms = 30000;     // http: per read/write, 1..3600000
+  int max_attempts = 4;            // http: tries per request on 429/5xx/network errors, 1..20
+  int retry_base_ms = 500;         // http: first backoff, doubled per try, 1..60000
 };
 
 struct HttpConfig {
   std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free port
   int threads = 2;                        // 1..64
+  // POST /v1/hooks/hub shared secret (X-Webhook-Secret); "" (and no file) disables the route.
+  std::string webhook_secret;
+  std::string webhook_secret_file;  // a file holding the secret (trailing newline dropped)
 };
 
 struct WorkerConfig {
   int threads = 2;  // verification threads, 1..256
+  // On SIGTERM/SIGINT: how long in-flight verifications may run before they are handed back
+  // to the queue (retried elsewhere), 0..3600000.
+  int shutdown_grace_ms = 30000;
 };
 
 struct LogConfig {

@@ -73,6 +73,8 @@ class EventQueue {
   virtual Status Complete(const Delivery& delivery, const Outcome& outcome) = 0;
   virtual Result<std::vector<DeadLetter>> ListDeadLetters(size_t limit) = 0;
   virtual Result<QueueStats> Stats() = 0;
+  // Cheap reachability check for readiness probes: Ok when the storage/broker answers.
+  virtual Status Ping() = 0;
 };
 
 }  // namespace provbadge::queue

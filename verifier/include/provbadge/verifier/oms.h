@@ -8,10 +8,12 @@
 #include <string_view>
 #include <vector>
 
+#include "provbadge/verifier/manifest.h"
 #include "provbadge/verifier/policy.h"
 #include "provbadge/verifier/public_key.h"
 #include "provbadge/verifier/report.h"
 #include "provbadge/verifier/revision_source.h"
+#include "provbadge/verifier/sigstore_verify.h"
 
 namespace provbadge::verifier {
 
@@ -23,6 +25,11 @@ struct OmsOptions {
   // .gitignore and the signature file itself).
   std::vector<std::string> ignore_paths;
   std::string signature_path = std::string(kModelSignatureFile);
+  // Digest engine: the revision's shared Manifest (borrowed; null: one is made per call with
+  // `rehash` and `threads`). See manifest.h.
+  Manifest* manifest = nullptr;
+  RehashMode rehash = RehashMode::kSmall;
+  unsigned threads = 0;  // 0: hardware concurrency
 };
 
 // Verifies `bundle_json` (the bytes of model.sig) in key mode against `key`, and the signed
@@ -30,6 +37,14 @@ struct OmsOptions {
 // `report->verdict`. Never throws.
 void VerifyOmsKey(RevisionSource& source, std::string_view bundle_json, const PublicKey& key,
                   const OmsOptions& options, Report* report);
+
+// Verifies model.sig in Sigstore mode (policy.mode kKeyless: Fulcio certificate, identity and
+// issuer, tlog and timestamps from `root`) or certificate mode (kCertificateChain: `root` from
+// TrustedRoot::FromCertificatePems), then the signed resources against the files as a set.
+// The v0.2 legacy statement (https://model_signing/Digests/v0.1) is accepted in both modes.
+// Appends findings ("sigstore.*" for the bundle) and sets `report->verdict`. Never throws.
+void VerifyOmsBundle(RevisionSource& source, std::string_view bundle_json, const TrustedRoot& root,
+                     const SigstorePolicy& policy, const OmsOptions& options, Report* report);
 
 // Verifies one hub revision under the policy: finds model.sig (absent: kUnverified with
 // finding "oms.signature_missing"), tries the publishers the policy allows for `repo`, and

@@ -2,7 +2,7 @@
 // VerifyOmsKey, used by the demo generator, by publishers and by tests.
 //
 // Output: a Sigstore bundle v0.3 with publicKey.hint, a DSSE envelope and an in-toto
-// Statement listing every non-ignored file (sorted by path, method "files", sha256) and the
+// Statement listing every non-ignored file (files or shards, sha256 or blake2b) and the
 // effective ignore_paths (the git defaults, model.sig and `ignore_paths`).
 //
 // Thread-safety: reentrant; the source must allow the calls RevisionSource documents.
@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "provbadge/common/result.h"
+#include "provbadge/verifier/oms_manifest.h"
 #include "provbadge/verifier/revision_source.h"
 
 namespace provbadge::verifier {
@@ -24,6 +25,20 @@ namespace provbadge::verifier {
 Result<std::string> SignOmsKey(RevisionSource& source, std::string_view private_key_pem,
                                std::string_view model_name,
                                const std::vector<std::string>& ignore_paths);
+
+struct OmsSignOptions {
+  std::vector<std::string> ignore_paths;
+  // Method (files | shards), hash (sha256 | blake2b) and shard size. Shard resources carry
+  // the plain hash name as algorithm (the spec's spelling). allow_symlinks must stay false.
+  OmsSerialization serialization;
+  unsigned threads = 0;  // digest engine threads; 0: hardware concurrency
+};
+
+// As SignOmsKey, with the serialization chosen by `options`. Resources are listed in the
+// reference tool's order (OmsPathLess, then shard start).
+Result<std::string> SignOmsKeyWithOptions(RevisionSource& source, std::string_view private_key_pem,
+                                          std::string_view model_name,
+                                          const OmsSignOptions& options);
 
 }  // namespace provbadge::verifier
 

@@ -28,11 +28,21 @@ struct Rule {
   std::vector<std::string> builders;
 };
 
+// When the digest engine re-reads a file whose sha256 the hub already knows (FileInfo.sha256):
+// kNever takes every known sha256 without reading a byte; kSmall takes LFS-known ones
+// (FileInfo.lfs) and reads the rest; kAlways reads everything and reports a known sha256 that
+// differs from the bytes.
+enum class RehashMode { kNever, kSmall, kAlways };
+std::string_view RehashModeName(RehashMode mode);  // "never" | "small" | "always"
+// false when `name` is none of the three.
+bool ParseRehashMode(std::string_view name, RehashMode* mode);
+
 struct TrustPolicy {
   std::vector<Identity> identities;
   std::vector<Rule> rules;
   int max_depth = 8;
-  std::string digest;  // "sha256:<hex>" over the policy file bytes
+  RehashMode rehash = RehashMode::kSmall;  // policy file key "rehash"
+  std::string digest;                      // "sha256:<hex>" over the policy file bytes
 
   // Identities allowed to publish `repo` (union over matching rules), in policy order.
   std::vector<const Identity*> PublishersFor(std::string_view repo) const;

@@ -29,8 +29,13 @@ struct FileInfo {
   uint64_t size = 0;
   // Lowercase hex SHA-256 of the content when the source knows it (computed or hub-known).
   std::optional<std::string> sha256;
+  // True when `sha256` is the hub's LFS oid (content sha256 the hub computed on upload). The
+  // digest engine takes such digests without reading under TrustPolicy rehash "small".
+  bool lfs = false;
   bool is_symlink = false;
 };
+
+class DigestCache;  // digest_cache.h
 
 // Reads bytes of one file. Owned by the caller of RevisionSource::Open.
 class FileReader {
@@ -39,6 +44,12 @@ class FileReader {
   virtual uint64_t Size() const = 0;
   // Reads up to buf.size() bytes at `offset`; returns the count read (0 only at end of file).
   virtual Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) = 0;
+  // Read-ahead hint: bytes [offset, offset + len) will be read soon. Default: nothing.
+  virtual void WillNeed(uint64_t /*offset*/, uint64_t /*len*/) {}
+  // A string that changes whenever the file's bytes may have changed (e.g. device, inode,
+  // size and mtime), re-evaluated on each call; empty when the source cannot tell. Digests
+  // are remembered across verifications (DigestCache) only under a non-empty tag.
+  virtual std::string ContentTag() const { return ""; }
 };
 
 class RevisionSource {
@@ -48,6 +59,9 @@ class RevisionSource {
   virtual Result<std::vector<FileInfo>> ListFiles() = 0;
   // Opens one listed file. kNotFound when it is not part of the revision.
   virtual Result<std::unique_ptr<FileReader>> Open(std::string_view path) = 0;
+  // Digests this source remembers across verifications (keyed by ContentTag), or null.
+  // Borrowed; outlives the source.
+  virtual DigestCache* digest_cache() { return nullptr; }
 };
 
 // Reads a whole (small) file. kInvalidInput when it is larger than `max_bytes`.

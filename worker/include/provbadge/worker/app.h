@@ -14,6 +14,7 @@
 #include "provbadge/queue/event_queue.h"
 #include "provbadge/verifier/policy.h"
 #include "provbadge/worker/hub_mirror.h"
+#include "provbadge/worker/hub_source.h"
 
 namespace provbadge::worker {
 
@@ -22,7 +23,8 @@ struct App {
   verifier::TrustPolicy policy;
   std::unique_ptr<queue::EventQueue> queue;
   std::unique_ptr<badges::BadgeStore> store;
-  std::unique_ptr<HubMirror> hub;
+  std::unique_ptr<HubSource> hub;  // HubMirror or HubHttp (hub.kind)
+  std::string webhook_secret;      // http.webhook_secret or the file's content; "" = disabled
 };
 
 enum class AppRole { kWorker, kPublisher, kReader };

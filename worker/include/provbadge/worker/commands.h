@@ -7,6 +7,7 @@
 #define PROVBADGE_WORKER_COMMANDS_H_
 
 #include <atomic>
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -33,6 +34,26 @@ struct VerifyModelArgs {
 };
 int RunVerifyModelKey(const VerifyModelArgs& args, std::ostream& out, std::ostream& err);
 
+// `provbadge verify-bundle` (sigstore-conformance CLI shape): one of artifact/digest
+// ("sha256:<hex>"); key mode (key) or keyless (identity + issuer, trusted_root required).
+struct VerifyBundleArgs {
+  std::string bundle, artifact, digest, trusted_root, identity, issuer, key;
+  bool identity_regex = false;  // --certificate-identity-regexp: anchored std::regex_match
+};
+int RunVerifyBundle(const VerifyBundleArgs& args, std::ostream& out, std::ostream& err);
+
+// `provbadge verify-model sigstore|certificate`: OMS model.sig in Sigstore (Fulcio identity,
+// trust config or trusted root) or certificate-chain (private PKI) mode.
+struct VerifyModelCertArgs {
+  std::string dir, signature, identity, identity_provider, trust_config, trusted_root;
+  std::vector<std::string> certificate_chain;
+  std::vector<std::string> ignore_paths;
+  bool json = false;
+};
+int RunVerifyModelSigstore(const VerifyModelCertArgs& args, std::ostream& out, std::ostream& err);
+int RunVerifyModelCertificate(const VerifyModelCertArgs& args, std::ostream& out,
+                              std::ostream& err);
+
 struct SignModelArgs {
   std::string dir, signature, private_key;
   std::vector<std::string> ignore_paths;
@@ -50,6 +71,25 @@ struct BadgeArgs {
 int RunBadge(const BadgeArgs& args, std::ostream& out, std::ostream& err);
 
 int RunDeadLetters(const std::string& config, std::ostream& out, std::ostream& err);
+
+struct FidelityArgs {
+  std::string source, gguf;
+  bool json = false;
+};
+// Exit 0 only when the GGUF is a faithful quantization of the source (not a safety verdict).
+int RunFidelity(const FidelityArgs& args, std::ostream& out, std::ostream& err);
+
+// `provbadge hash DIR`: the OMS manifest of a folder (or of one file, named ".") through the
+// digest engine: `name:hexdigest` lines like model_signing's golden manifests, or --json.
+struct HashArgs {
+  std::string dir;
+  uint64_t shard_size = 0;      // 0: files; > 0: shards of this size
+  std::string hash = "sha256";  // sha256 | blake2b
+  unsigned threads = 0;         // 0: hardware concurrency
+  std::vector<std::string> ignore_paths;
+  bool json = false;
+};
+int RunHash(const HashArgs& args, std::ostream& out, std::ostream& err);
 
 }  // namespace provbadge::worker
 

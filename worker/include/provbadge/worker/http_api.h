@@ -3,8 +3,13 @@
 //   GET|HEAD /v1/badges/{org}/{name}[?revision=<40-hex>]      badge JSON (main ref by default)
 //   GET|HEAD /v1/badges/{org}/{name}.svg[?revision=<40-hex>]  badge SVG
 //   GET|HEAD /v1/reports/{org}/{name}[?revision=<40-hex>]     the full verification report
-//   GET /healthz      200 "ok" when healthy, 503 otherwise
-//   GET /metrics      Prometheus text
+//   GET /healthz      200 "ok" when the process is alive (and `healthy`), 503 otherwise
+//   GET /readyz       200 "ready" when the badge store and the queue answer Ping() and the
+//                     process is not stopping; 503 naming what is not ready otherwise
+//   GET /metrics      Prometheus text (with the queue's depth when a queue is given)
+//   POST /v1/hooks/hub  hub webhook ingest (webhook_ingest.h); 404 unless a queue and a
+//                     webhook secret are configured. Bodies up to 1 MiB (the server's limit
+//                     for this route; every other route takes at most 16 KiB).
 // Errors are JSON {"error": "..."} with 400 (bad name/revision), 404 (no badge), 405, 503
 // (store unavailable). Input is never echoed unescaped.
 // The path is percent-decoded before routing; org and name must each match
@@ -23,15 +28,22 @@
 #include <utility>
 #include <vector>
 
+#include <memory>
+#include <optional>
+
 #include "provbadge/badges/badge_store.h"
+#include "provbadge/queue/event_queue.h"
 #include "provbadge/worker/metrics.h"
+#include "provbadge/worker/webhook_ingest.h"
 
 namespace provbadge::worker {
 
 struct HttpRequest {
-  std::string method;         // "GET", "HEAD", ...
-  std::string target;         // path and query, as received
-  std::string if_none_match;  // the If-None-Match header value, empty if absent
+  std::string method;            // "GET", "HEAD", ...
+  std::string target;            // path and query, as received
+  std::string if_none_match;     // the If-None-Match header value, empty if absent
+  std::string webhook_secret{};  // the X-Webhook-Secret header value, empty if absent
+  std::string body{};            // the request body (only the webhook route reads it)
 };
 
 struct HttpResponse {
@@ -42,9 +54,18 @@ struct HttpResponse {
   size_t content_length = 0;
 };
 
+struct HttpApiOptions {
+  queue::EventQueue* queue = nullptr;  // borrowed; readiness, queue gauges, webhook ingest
+  std::string webhook_secret;          // empty: the webhook route answers 404
+  std::function<bool()> stopping;      // true while the process shuts down (readyz 503)
+};
+
 class HttpApi {
  public:
+  // Read-only API (no queue, no webhook).
   HttpApi(badges::BadgeStore& store, Metrics& metrics, std::function<bool()> healthy);
+  HttpApi(badges::BadgeStore& store, Metrics& metrics, std::function<bool()> healthy,
+          HttpApiOptions options);
   // Never throws; every response is counted in Metrics::CountHttpRequest.
   HttpResponse Handle(const HttpRequest& request);
   // A JSON error response for failures found before routing (the server's 400, 413, 431),
@@ -53,10 +74,14 @@ class HttpApi {
 
  private:
   HttpResponse Dispatch(const HttpRequest& request);  // may throw; Handle() catches
+  HttpResponse Ready();
+  HttpResponse Webhook(const HttpRequest& request);
 
   badges::BadgeStore& store_;
   Metrics& metrics_;
   std::function<bool()> healthy_;
+  HttpApiOptions options_;
+  std::unique_ptr<WebhookIngest> ingest_;  // null when the webhook is disabled
 };
 
 }  // namespace provbadge::worker

@@ -21,6 +21,15 @@ class Metrics {
   void ObserveVerificationSeconds(double seconds);
   void CountHttpRequest(int status_code);
   void CountStoreWrite(bool written);  // written vs stale
+  void CountStoreError();              // a badge store call that failed (kUnavailable, ...)
+  // result: accepted | ignored | rejected | unauthorized | error (others are ignored).
+  void CountWebhook(std::string_view result);
+  // Deliveries this process is working on (+1 when taken, -1 when completed).
+  void AddInFlight(int delta);
+  // The queue's depth as last seen (rendered as gauges; -1 = unknown, not rendered).
+  void SetQueueDepth(int64_t ready, int64_t in_flight, int64_t dead);
+  uint64_t WebhookCount(std::string_view result) const;
+  int64_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
   // The exposition text, ending with '\n'.
   std::string RenderPrometheus() const;
   uint64_t EventCount(std::string_view outcome) const;
@@ -36,7 +45,13 @@ class Metrics {
   uint64_t histogram_count_ = 0;
   double histogram_sum_ = 0;
   std::array<std::atomic<uint64_t>, 6> http_by_class_{};  // index: status / 100 (1..5), 0 other
-  std::atomic<uint64_t> store_written_{0}, store_stale_{0};
+  std::atomic<uint64_t> store_written_{0}, store_stale_{0}, store_errors_{0};
+  static constexpr std::array<std::string_view, 5> kWebhookResults = {
+      "accepted", "ignored", "rejected", "unauthorized", "error"};
+  std::array<std::atomic<uint64_t>, kWebhookResults.size()> webhooks_{};
+  std::atomic<int64_t> in_flight_{0};
+  std::atomic<int64_t> queue_ready_{-1}, queue_in_flight_{-1}, queue_dead_{-1};
+  void RenderOperations(std::string& out) const;
   const double start_time_ = NowSeconds();
   static double NowSeconds();
 };

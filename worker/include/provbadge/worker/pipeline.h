@@ -29,6 +29,10 @@ namespace provbadge::worker {
 struct PipelineOptions {
   std::chrono::milliseconds retry_base{1000};  // doubled per attempt, capped at 10 minutes
   std::chrono::milliseconds poll{500};         // Receive timeout; bounds shutdown latency
+  // Borrowed, may be null. Once true, verifications in progress stop reading the hub and their
+  // deliveries are handed back to the queue (kRetry without delay, "worker shutting down"):
+  // the shutdown deadline. Never a verdict.
+  const std::atomic<bool>* abort = nullptr;
 };
 
 // What Process() decided, for logs and tests.

@@ -1,0 +1,60 @@
+// The production badge store on Redis (hiredis 0.14). First-class: same contract as the
+// embedded SQLite store (badge_store.h).
+//
+// Key layout (README.md "Redis key layout"), designed for a web tier that reads Redis directly:
+//   <prefix>:badge:{<org/name>}:<commit>  hash {seq, state, badge, report, updated_at}
+//   <prefix>:ref:{<org/name>}:<ref>       hash {commit, seq}
+// The braces are a Redis Cluster hash tag, so every key of one repository lives in one slot.
+// In each part, '%', '{' and '}' are percent-encoded (%25, %7B, %7D); valid repo names,
+// commits and git ref names other than hostile ones never contain them.
+//
+// Put() runs the whole contract (seq guard, pending replaced by the final badge of the same
+// seq, ref pointer never backwards) as one Lua script (EVALSHA, falling back to EVAL on
+// NOSCRIPT), so concurrent workers and readers never see a half-done write.
+//
+// Ownership: owns a small pool of connections. Thread-safety: all methods are safe to call
+// concurrently; each call takes one pooled connection under its mutex. A dead connection
+// (a NULL reply: timeout, EOF, reset) is dropped and reconnected on its next use, with the
+// command timeout and keepalive re-applied. Every Redis fault is kUnavailable.
+#ifndef PROVBADGE_BADGES_REDIS_STORE_H_
+#define PROVBADGE_BADGES_REDIS_STORE_H_
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "provbadge/badges/badge_store.h"
+
+namespace provbadge::badges {
+
+// redis://[[user]:password@]host[:port][/db] (port 6379, db 0 by default).
+struct RedisEndpoint {
+  std::string host;
+  int port = 6379;
+  std::string password;  // empty: no AUTH
+  int db = 0;
+};
+// kInvalidInput naming the part that is wrong; never echoes the password.
+Result<RedisEndpoint> ParseRedisUrl(std::string_view url);
+
+struct RedisStoreOptions {
+  std::string url;                       // see ParseRedisUrl
+  std::string key_prefix = "provbadge";  // first part of every key
+  int pool_size = 4;                     // connections (1..64)
+  std::chrono::milliseconds connect_timeout{2000};
+  std::chrono::milliseconds command_timeout{2000};
+};
+
+// The keys of the layout above.
+std::string RedisBadgeKey(std::string_view prefix, std::string_view repo, std::string_view commit);
+std::string RedisRefKey(std::string_view prefix, std::string_view repo, std::string_view ref);
+
+// Connects one pooled connection and loads the script, so a wrong URL or an unreachable server
+// fails here (kUnavailable; kInvalidInput for bad options).
+Result<std::unique_ptr<BadgeStore>> OpenRedisBadgeStore(const RedisStoreOptions& options);
+
+}  // namespace provbadge::badges
+
+#endif  // PROVBADGE_BADGES_REDIS_STORE_H_

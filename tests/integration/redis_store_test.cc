@@ -1,0 +1,220 @@
+// The BadgeStore contract against a real redis-server (the `redis` CTest fixture), plus the
+// Redis-specific behaviour: the documented key layout, Redis going away and coming back, and
+// a lost script cache.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include "badges/badge_store_contract.h"
+#include "common/test_paths.h"
+#include "integration/integration_env.h"
+#include "provbadge/badges/redis_store.h"
+
+namespace provbadge::badges {
+namespace {
+
+using contract::kCommitA;
+using contract::kCommitB;
+using contract::kRepo;
+using contract::MakeRecord;
+
+std::string RedisUrl(const std::string& port) { return "redis://127.0.0.1:" + port + "/0"; }
+std::string FixturePort() { return integration::EnvOr("PROVBADGE_IT_REDIS", "16399"); }
+
+std::unique_ptr<BadgeStore> MustOpen(const RedisStoreOptions& options) {
+  Result<std::unique_ptr<BadgeStore>> store = OpenRedisBadgeStore(options);
+  INFO((store.ok() ? std::string() : store.error().message()));
+  REQUIRE(store.ok());
+  return std::move(*store);
+}
+
+// Fresh storage: a key prefix no other backend uses, on the shared fixture server.
+class RedisBackend final : public contract::StoreBackend {
+ public:
+  std::unique_ptr<BadgeStore> Open() override { return MustOpen(options()); }
+  RedisStoreOptions options() const {
+    RedisStoreOptions o;
+    o.url = RedisUrl(FixturePort());
+    o.key_prefix = prefix_;
+    return o;
+  }
+  const std::string& prefix() const { return prefix_; }
+
+ private:
+  std::string prefix_ = integration::UniqueName("it");
+};
+
+// Runs redis-cli against the fixture server and returns its trimmed output.
+std::string RedisCli(const std::string& port, const std::string& args) {
+  std::string cmd = "redis-cli -h 127.0.0.1 -p " + port + " " + args;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  REQUIRE(pipe != nullptr);
+  std::string out;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
+  pclose(pipe);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+TEST_CASE("redis store satisfies the badge store contract", "[redis][contract]") {
+  contract::RunBadgeStoreContract([] { return std::make_unique<RedisBackend>(); });
+}
+
+TEST_CASE("redis store writes the documented key layout", "[redis]") {
+  RedisBackend backend;
+  auto store = backend.Open();
+  REQUIRE(store->Put(MakeRecord(kCommitA, 42, BadgeState::kVerified, "main")).ok());
+  const std::string port = FixturePort();
+  const std::string badge_key = backend.prefix() + ":badge:{" + kRepo + "}:" + kCommitA;
+  const std::string ref_key = backend.prefix() + ":ref:{" + kRepo + "}:main";
+  CHECK(RedisBadgeKey(backend.prefix(), kRepo, kCommitA) == badge_key);
+  CHECK(RedisRefKey(backend.prefix(), kRepo, "main") == ref_key);
+  CHECK(RedisCli(port, "HGET '" + badge_key + "' seq") == "42");
+  CHECK(RedisCli(port, "HGET '" + badge_key + "' state") == "verified");
+  CHECK(RedisCli(port, "HGET '" + badge_key + "' badge") ==
+        BadgeToJson(MakeRecord(kCommitA, 42).badge));
+  CHECK(RedisCli(port, "HGET '" + badge_key + "' report") == "{\"seq\":42}");
+  CHECK_THAT(RedisCli(port, "HGET '" + badge_key + "' updated_at"), Catch::Matches("20\\d\\d-.*Z"));
+  CHECK(RedisCli(port, "HGET '" + ref_key + "' commit") == kCommitA);
+  CHECK(RedisCli(port, "HGET '" + ref_key + "' seq") == "42");
+}
+
+TEST_CASE("redis store keys escape braces and percent signs", "[redis]") {
+  CHECK(RedisBadgeKey("p", "a}:{b", "c") == "p:badge:{a%7D:%7Bb}:c");
+  CHECK(RedisRefKey("p", "a", "{b}%") == "p:ref:{a}:%7Bb%7D%25");
+  CHECK(RedisBadgeKey("p", "a}:{b", "c") != RedisBadgeKey("p", "a", "b}:c"));
+}
+
+TEST_CASE("redis store survives a lost script cache", "[redis]") {
+  RedisBackend backend;
+  auto store = backend.Open();
+  REQUIRE(store->Put(MakeRecord(kCommitA, 1)).ok());
+  REQUIRE(RedisCli(FixturePort(), "SCRIPT FLUSH") == "OK");
+  Result<PutResult> put = store->Put(MakeRecord(kCommitA, 2));
+  INFO((put.ok() ? std::string() : put.error().message()));
+  REQUIRE(put.ok());
+  CHECK(*put == PutResult::kWritten);
+  CHECK(store->Put(MakeRecord(kCommitA, 2)).value() == PutResult::kStale);
+}
+
+TEST_CASE("redis store: a corrupt stored badge is an internal error", "[redis]") {
+  RedisBackend backend;
+  auto store = backend.Open();
+  REQUIRE(store->Put(MakeRecord(kCommitB, 1, BadgeState::kVerified, "main")).ok());
+  RedisCli(FixturePort(),
+           "HSET '" + RedisBadgeKey(backend.prefix(), kRepo, kCommitB) + "' badge '{}'");
+  Result<std::optional<BadgeRecord>> got = store->GetRevision(kRepo, kCommitB);
+  REQUIRE_FALSE(got.ok());
+  CHECK(got.error().code() == ErrorCode::kInternal);
+  REQUIRE_FALSE(store->GetRef(kRepo, "main").ok());
+}
+
+TEST_CASE("redis store: unreachable server and bad options", "[redis]") {
+  RedisStoreOptions options;
+  SECTION("nothing listens") {
+    options.url = "redis://127.0.0.1:1/0";
+    Result<std::unique_ptr<BadgeStore>> store = OpenRedisBadgeStore(options);
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.error().code() == ErrorCode::kUnavailable);
+    CHECK_THAT(store.error().message(), Catch::Contains("127.0.0.1:1"));
+  }
+  SECTION("wrong password is unavailable, and the password is not echoed") {
+    options.url = "redis://:s3cret-pw@127.0.0.1:" + FixturePort() + "/0";
+    Result<std::unique_ptr<BadgeStore>> store = OpenRedisBadgeStore(options);
+    REQUIRE_FALSE(store.ok());
+    CHECK(store.error().code() == ErrorCode::kUnavailable);
+    CHECK_THAT(store.error().message(), !Catch::Contains("s3cret-pw"));
+  }
+  SECTION("bad url") {
+    for (const char* url : {"", "http://x", "redis://", "redis://h:0", "redis://h:99999",
+                            "redis://h:6379/x", "redis://u@h", "redis://h o"}) {
+      options.url = url;
+      Result<std::unique_ptr<BadgeStore>> store = OpenRedisBadgeStore(options);
+      INFO(url);
+      REQUIRE_FALSE(store.ok());
+      CHECK(store.error().code() == ErrorCode::kInvalidInput);
+    }
+  }
+}
+
+TEST_CASE("redis url parsing", "[redis]") {
+  Result<RedisEndpoint> e = ParseRedisUrl("redis://:pw@cache.internal:6380/3");
+  REQUIRE(e.ok());
+  CHECK(e->host == "cache.internal");
+  CHECK(e->port == 6380);
+  CHECK(e->password == "pw");
+  CHECK(e->db == 3);
+  e = ParseRedisUrl("redis://localhost");
+  REQUIRE(e.ok());
+  CHECK(e->port == 6379);
+  CHECK(e->db == 0);
+  CHECK(e->password.empty());
+}
+
+// A private server for this case only, so stopping it does not disturb the shared fixture.
+class PrivateRedis {
+ public:
+  PrivateRedis() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "provbadge-redis-XXXXXX").string();
+    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
+    dir_ = tmpl;
+  }
+  ~PrivateRedis() {
+    Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  void Start() { REQUIRE(Script("redis_up.sh", " " + port_) == 0); }
+  void Stop() { (void)Script("redis_down.sh", ""); }
+  const std::string& port() const { return port_; }
+
+ private:
+  int Script(const std::string& name, const std::string& args) {
+    std::string cmd = "sh '" + testing::SourceDir() + "/tests/integration/" + name + "' '" + dir_ +
+                      "/server'" + args + " >/dev/null";
+    return std::system(cmd.c_str());
+  }
+  std::string dir_;
+  std::string port_ = PROVBADGE_IT_REDIS_RESTART_PORT;
+};
+
+TEST_CASE("redis store: Put is unavailable while Redis is down and works after it restarts",
+          "[redis][restart]") {
+  PrivateRedis redis;
+  redis.Start();
+  RedisStoreOptions options;
+  options.url = RedisUrl(redis.port());
+  options.pool_size = 2;
+  options.command_timeout = std::chrono::milliseconds(500);
+  auto store = MustOpen(options);
+  REQUIRE(store->Put(MakeRecord(kCommitA, 1, BadgeState::kVerified, "main")).ok());
+
+  redis.Stop();
+  for (int i = 0; i < 4; ++i) {  // every pooled connection notices, none crashes
+    Result<PutResult> put = store->Put(MakeRecord(kCommitA, 2 + i));
+    REQUIRE_FALSE(put.ok());
+    CHECK(put.error().code() == ErrorCode::kUnavailable);
+    Result<std::optional<BadgeRecord>> got = store->GetRef(kRepo, "main");
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.error().code() == ErrorCode::kUnavailable);
+  }
+
+  redis.Start();  // empty again (no persistence): the script cache is gone too
+  for (int i = 0; i < 4; ++i) {
+    Result<PutResult> put = store->Put(MakeRecord(kCommitB, 10 + i, BadgeState::kFailed, "main"));
+    INFO((put.ok() ? std::string() : put.error().message()));
+    REQUIRE(put.ok());
+    CHECK(*put == PutResult::kWritten);
+  }
+  auto head = store->GetRef(kRepo, "main");
+  REQUIRE(head.ok());
+  REQUIRE(head->has_value());
+  CHECK((*head)->badge.commit == kCommitB);
+  CHECK((*head)->seq == 13);
+}
+
+}  // namespace
+}  // namespace provbadge::badges

@@ -1,0 +1,235 @@
+// CheckTensor (fidelity_tensor.h). Compiled with -ffp-contract=off.
+#include "fidelity_tensor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "gguf_stream_reader.h"
+#include "limits.h"
+#include "provbadge/verifier/quant.h"
+
+namespace provbadge::verifier::fidelity {
+namespace {
+
+enum class SourceDtype { kBf16, kF16, kF32 };
+
+// Source row `gguf_row` of a permuted Q/K weight: GGUF row h*2*half + r*2 + a holds source
+// row h*2*half + a*half + r (notes/quant.md §3.6).
+uint64_t SourceRow(uint64_t gguf_row, uint64_t rows, int heads) {
+  if (heads == 0) return gguf_row;
+  const uint64_t half = rows / static_cast<uint64_t>(heads) / 2;
+  const uint64_t h = gguf_row / (2 * half), r = (gguf_row % (2 * half)) / 2, a = gguf_row % 2;
+  return h * 2 * half + a * half + r;
+}
+
+void ToFloat(SourceDtype dt, const uint8_t* raw, uint64_t n, float* x) {
+  switch (dt) {
+    case SourceDtype::kBf16:
+      for (uint64_t i = 0; i < n; ++i)
+        x[i] = Bf16ToFp32(static_cast<uint16_t>(raw[2 * i] | raw[2 * i + 1] << 8));
+      return;
+    case SourceDtype::kF16:
+      for (uint64_t i = 0; i < n; ++i)
+        x[i] = Fp16ToFp32(static_cast<uint16_t>(raw[2 * i] | raw[2 * i + 1] << 8));
+      return;
+    case SourceDtype::kF32:
+      std::memcpy(x, raw, n * 4);
+      return;
+  }
+}
+
+class Checker {
+ public:
+  Checker(const TensorCheckInput& in, const FidelityOptions& opt, GgmlTypeInfo type, SourceDtype dt)
+      : in_(in), opt_(opt), type_(type), gtype_(static_cast<GgmlType>(type.id)), dt_(dt) {}
+
+  Result<TensorCheckResult> Run() {
+    const GgufTensorInfo& t = *in_.info;
+    ne0_ = t.ne[0];
+    rows_ = t.Rows();
+    row_bytes_ = t.RowBytes();
+    blocks_per_row_ = ne0_ / type_.block_elems;
+    src_row_bytes_ = ne0_ * (dt_ == SourceDtype::kF32 ? 4 : 2);
+    result_.blocks_total = blocks_per_row_ * rows_;
+    const bool quantized = type_.block_elems > 1;
+    const int paths = quantized && dt_ != SourceDtype::kF16 ? 2 : 1;
+    const int variants = HasFmaVariant(gtype_) && !in_.grid_only ? 2 : 1;
+    for (int p = 0; p < paths; ++p) {
+      for (int v = 0; v < variants; ++v) result_.candidates[p * 2 + v].enabled = true;
+    }
+    const uint64_t chunk_rows =
+        std::max<uint64_t>(1, limits::kFidelityChunkBytes / std::max(row_bytes_, src_row_bytes_));
+    gguf_buf_.resize(chunk_rows * row_bytes_);
+    src_buf_.resize(in_.permute_heads ? src_row_bytes_ : chunk_rows * src_row_bytes_);
+    x_.resize(ne0_);
+    x16_.resize(ne0_);
+    for (auto& r : ref_) r.resize(row_bytes_);
+    deq_a_.resize(type_.block_elems);
+    deq_b_.resize(type_.block_elems);
+    for (uint64_t r0 = 0; r0 < rows_; r0 += chunk_rows) {
+      const uint64_t n = std::min(chunk_rows, rows_ - r0);
+      if (Status s = ReadGguf(r0, n); !s.ok()) return s.error();
+      if (!in_.permute_heads) {
+        if (Status s = ReadSource(r0, n, src_buf_.data()); !s.ok()) return s.error();
+      }
+      for (uint64_t i = 0; i < n; ++i) {
+        const uint8_t* raw = src_buf_.data() + (in_.permute_heads ? 0 : i * src_row_bytes_);
+        if (in_.permute_heads) {
+          if (Status s =
+                  ReadSource(SourceRow(r0 + i, rows_, in_.permute_heads), 1, src_buf_.data());
+              !s.ok()) {
+            return s.error();
+          }
+        }
+        ToFloat(dt_, raw, ne0_, x_.data());
+        CheckRow(r0 + i, gguf_buf_.data() + i * row_bytes_);
+      }
+    }
+    return result_;
+  }
+
+ private:
+  Status ReadGguf(uint64_t row, uint64_t n) {
+    const uint64_t off = in_.data_offset + in_.info->offset + row * row_bytes_;
+    return ReadExactly(*in_.gguf, off,
+                       std::as_writable_bytes(std::span(gguf_buf_.data(), n * row_bytes_)),
+                       "gguf.truncated");
+  }
+
+  Status ReadSource(uint64_t row, uint64_t n, uint8_t* dst) {
+    const uint64_t off = in_.source->begin + row * src_row_bytes_;
+    return ReadExactly(*in_.source_reader, off,
+                       std::as_writable_bytes(std::span(dst, n * src_row_bytes_)),
+                       "safetensors.truncated");
+  }
+
+  bool AnyClean() const {
+    for (const CandidateStats& c : result_.candidates) {
+      if (c.enabled && c.complete && c.blocks_mismatch == 0) return true;
+    }
+    return false;
+  }
+
+  void CheckRow(uint64_t row, const uint8_t* gguf_row) {
+    bool same16 = true;
+    if (result_.candidates[2].enabled) {
+      for (uint64_t i = 0; i < ne0_; ++i) x16_[i] = Fp16ToFp32(Fp32ToFp16(x_[i]));
+      same16 = std::memcmp(x_.data(), x16_.data(), ne0_ * 4) == 0;
+    }
+    const bool any_clean = AnyClean();
+    std::array<bool, kCandidates> computed = {};
+    for (int c = 0; c < kCandidates; ++c) {
+      CandidateStats& st = result_.candidates[c];
+      if (!st.enabled) continue;
+      // The primary candidate is always evaluated in full; others stop once they mismatch while
+      // another candidate is still clean.
+      if (c != 0 && any_clean && (st.blocks_mismatch > 0 || !st.complete)) {
+        st.complete = false;
+        continue;
+      }
+      const int path = c / 2, variant = c % 2;
+      const float* input = path == 1 ? x16_.data() : x_.data();
+      if (in_.grid_only) {
+        GridRow(row, input, gguf_row, &st);
+        continue;
+      }
+      if (path == 1 && same16 && computed[variant]) {
+        std::memcpy(ref_[c].data(), ref_[variant].data(), row_bytes_);
+      } else {
+        QuantizeRowRef(gtype_, input, static_cast<int64_t>(ne0_),
+                       variant ? RoundingVariant::kFma : RoundingVariant::kPlain, ref_[c].data());
+      }
+      computed[c] = true;
+      CompareRow(row, input, gguf_row, ref_[c].data(), &st);
+    }
+  }
+
+  void Record(uint64_t row, uint64_t b, CandidateStats* st) {
+    if (st->blocks_mismatch++ == 0) {
+      st->first_block = static_cast<int64_t>(row * blocks_per_row_ + b);
+      st->first_row = static_cast<int64_t>(row);
+    }
+  }
+
+  void CompareRow(uint64_t row, const float* x, const uint8_t* got, const uint8_t* want,
+                  CandidateStats* st) {
+    const uint32_t bb = type_.block_bytes, be = type_.block_elems;
+    if (std::memcmp(got, want, row_bytes_) == 0) return;
+    for (uint64_t b = 0; b < blocks_per_row_; ++b) {
+      if (std::memcmp(got + b * bb, want + b * bb, bb) == 0) continue;
+      Record(row, b, st);
+      if (st->detailed >= opt_.max_detailed_mismatches) continue;
+      ++st->detailed;
+      DequantizeRow(gtype_, got + b * bb, be, deq_a_.data());
+      DequantizeRow(gtype_, want + b * bb, be, deq_b_.data());
+      for (uint32_t i = 0; i < be; ++i) {
+        const double dev = std::fabs(static_cast<double>(deq_a_[i]) - deq_b_[i]);
+        if (!(dev <= st->max_abs_dev)) st->max_abs_dev = dev;  // NaN propagates as a deviation
+      }
+      const int bad = GridInconsistentWeights(gtype_, x + b * be, got + b * bb);
+      if (bad > 0) st->grid_bad_weights += bad;
+    }
+  }
+
+  void GridRow(uint64_t row, const float* x, const uint8_t* got, CandidateStats* st) {
+    const uint32_t bb = type_.block_bytes, be = type_.block_elems;
+    for (uint64_t b = 0; b < blocks_per_row_; ++b) {
+      const int bad = GridInconsistentWeights(gtype_, x + b * be, got + b * bb);
+      if (bad <= 0) continue;
+      Record(row, b, st);
+      st->grid_bad_weights += bad;
+    }
+  }
+
+  const TensorCheckInput& in_;
+  const FidelityOptions& opt_;
+  GgmlTypeInfo type_;
+  GgmlType gtype_;
+  SourceDtype dt_;
+  uint64_t ne0_ = 0, rows_ = 0, row_bytes_ = 0, blocks_per_row_ = 0, src_row_bytes_ = 0;
+  TensorCheckResult result_;
+  std::vector<uint8_t> gguf_buf_, src_buf_;
+  std::vector<float> x_, x16_, deq_a_, deq_b_;
+  std::array<std::vector<uint8_t>, kCandidates> ref_;
+};
+
+TensorCheckResult Unverifiable(std::string note) {
+  TensorCheckResult r;
+  r.unverifiable = true;
+  r.note = std::move(note);
+  return r;
+}
+
+}  // namespace
+
+Result<TensorCheckResult> CheckTensor(const TensorCheckInput& in, const FidelityOptions& options) {
+  const GgufTensorInfo& t = *in.info;
+  auto type = LookupGgmlType(t.type);
+  if (!type || !type->requantizable) {
+    return Unverifiable("ggml type " + std::string(type ? type->name : "unknown") +
+                        " cannot be re-derived");
+  }
+  SourceDtype dt;
+  if (in.source->dtype == "BF16")
+    dt = SourceDtype::kBf16;
+  else if (in.source->dtype == "F16")
+    dt = SourceDtype::kF16;
+  else if (in.source->dtype == "F32")
+    dt = SourceDtype::kF32;
+  else
+    return Unverifiable("source dtype " + in.source->dtype + " is not BF16, F16 or F32");
+  if (t.ne[2] != 1 || t.ne[3] != 1)
+    return Unverifiable("tensors with more than 2 dimensions are not supported yet");
+  if (t.ne[0] > limits::kMaxFidelityRowElems) return Unverifiable("rows longer than the limit");
+  if (in.permute_heads && t.Rows() % (2 * static_cast<uint64_t>(in.permute_heads)) != 0) {
+    return Unverifiable("rows are not a multiple of 2 x n_head; the permutation is undefined");
+  }
+  if (in.grid_only && (type->block_elems != 256)) {
+    return Unverifiable("a legacy type quantized with an imatrix cannot be re-derived without it");
+  }
+  return Checker(in, options, *type, dt).Run();
+}
+
+}  // namespace provbadge::verifier::fidelity

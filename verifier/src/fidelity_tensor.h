@@ -1,0 +1,58 @@
+// Streams one GGUF tensor against its source tensor, row by row, and re-derives every block
+// for each candidate (source path x rounding variant). Buffers hold one chunk of rows
+// (limits::kFidelityChunkBytes, at least one row), so memory does not grow with the model.
+//
+// Thread-safety: one call uses its readers from the calling thread only.
+#ifndef PROVBADGE_VERIFIER_SRC_FIDELITY_TENSOR_H_
+#define PROVBADGE_VERIFIER_SRC_FIDELITY_TENSOR_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "provbadge/common/result.h"
+#include "provbadge/verifier/fidelity.h"
+#include "provbadge/verifier/gguf.h"
+#include "provbadge/verifier/revision_source.h"
+#include "provbadge/verifier/safetensors.h"
+
+namespace provbadge::verifier::fidelity {
+
+// Candidate c = path * 2 + variant: path 0 = the source dtype as is, 1 = through f16;
+// variant 0 = plain rounding, 1 = FMA (legacy types only).
+inline constexpr int kCandidates = 4;
+
+struct CandidateStats {
+  bool enabled = false;
+  uint64_t blocks_mismatch = 0;
+  int64_t first_block = -1;
+  int64_t first_row = -1;
+  double max_abs_dev = 0;
+  int64_t grid_bad_weights = 0;
+  uint64_t detailed = 0;  // mismatching blocks examined in detail
+  bool complete = true;   // every row was evaluated
+};
+
+struct TensorCheckInput {
+  const GgufTensorInfo* info = nullptr;
+  uint64_t data_offset = 0;  // GgufFile::data_offset
+  FileReader* gguf = nullptr;
+  const SafetensorsTensor* source = nullptr;
+  FileReader* source_reader = nullptr;
+  int permute_heads = 0;
+  bool grid_only = false;  // imatrix K-quant: grid consistency instead of recomputation
+};
+
+struct TensorCheckResult {
+  bool unverifiable = false;
+  std::string note;
+  uint64_t blocks_total = 0;
+  std::array<CandidateStats, kCandidates> candidates;
+};
+
+// kUnavailable when a read fails; unverifiable (with a note) for unsupported inputs.
+Result<TensorCheckResult> CheckTensor(const TensorCheckInput& in, const FidelityOptions& options);
+
+}  // namespace provbadge::verifier::fidelity
+
+#endif  // PROVBADGE_VERIFIER_SRC_FIDELITY_TENSOR_H_

@@ -1,0 +1,67 @@
+// Private helpers shared by the quantizer sources (quant_*.cc). Not part of the public API.
+//
+// Thread-safety: pure functions.
+#ifndef PROVBADGE_VERIFIER_SRC_QUANT_INTERNAL_H_
+#define PROVBADGE_VERIFIER_SRC_QUANT_INTERNAL_H_
+
+#include <cstdint>
+#include <cstring>
+
+#include "provbadge/verifier/quant.h"
+
+namespace provbadge::verifier::quant_internal {
+
+inline constexpr int kQk = 32;    // legacy block
+inline constexpr int kQkK = 256;  // K-quant super-block
+inline constexpr float kGroupMaxEps = 1e-15f;
+
+// ggml's nearest_int: round half to even through the 1.5*2^23 magic number. Defined (no UB)
+// for every input; matches the reference for |f| <= 4194303.
+inline int NearestInt(float f) {
+  const float v = f + 12582912.f;
+  int32_t i;
+  std::memcpy(&i, &v, 4);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+inline void StoreFp16(uint8_t* p, float f) {
+  const uint16_t h = Fp32ToFp16(f);
+  p[0] = static_cast<uint8_t>(h & 0xff);
+  p[1] = static_cast<uint8_t>(h >> 8);
+}
+
+inline float LoadFp16(const uint8_t* p) {
+  return Fp16ToFp32(static_cast<uint16_t>(p[0] | (p[1] << 8)));
+}
+
+// Q4_K / Q5_K 6-bit scale and min of sub-block j (get_scale_min_k4).
+inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
+  if (j < 4) {
+    *d = q[j] & 63;
+    *m = q[j + 4] & 63;
+  } else {
+    *d = (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4);
+    *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4);
+  }
+}
+
+// Row quantizers; `nb` blocks of `x` into `y`.
+void QuantizeQ2K(const float* x, uint8_t* y, int64_t nb);
+void QuantizeQ3K(const float* x, uint8_t* y, int64_t nb);
+void QuantizeQ4K(const float* x, uint8_t* y, int64_t nb);
+void QuantizeQ5K(const float* x, uint8_t* y, int64_t nb);
+void QuantizeQ6K(const float* x, uint8_t* y, int64_t nb);
+
+// The straightforward scalar ports (quant_kquants.cc): the oracle of the vectorized kernels.
+void QuantizeQ2KScalar(const float* x, uint8_t* y, int64_t nb);
+void QuantizeQ45KScalar(const float* x, uint8_t* y, int64_t nb, int nmax);
+void QuantizeQ6KScalar(const float* x, uint8_t* y, int64_t nb);
+// Stage 2 (scale codes, fp16 super-scales, final re-rounding, packing) from stage-1 results.
+void FinishQ2K(const float* x, const float* scales, const float* mins, uint8_t* L, uint8_t* y);
+void FinishQ45K(const float* x, const float* scales, const float* mins, uint8_t* L, uint8_t* y,
+                int nmax);
+void FinishQ6K(const float* x, const float* scales, int8_t* L, uint8_t* y);
+
+}  // namespace provbadge::verifier::quant_internal
+
+#endif  // PROVBADGE_VERIFIER_SRC_QUANT_INTERNAL_H_

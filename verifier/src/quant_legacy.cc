@@ -1,0 +1,199 @@
+// Casts and the 32-element legacy quantizers (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0), plus the
+// QuantizeRowRef dispatcher. Compiled with -ffp-contract=off (verifier/CMakeLists.txt).
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+
+#include "provbadge/verifier/quant.h"
+#include "quant_internal.h"
+
+namespace provbadge::verifier {
+namespace {
+
+using quant_internal::kQk;
+using quant_internal::StoreFp16;
+
+// `x*id + c`, contracted into one rounding when the build fused it.
+inline float MulAdd(float x, float id, float c, RoundingVariant v) {
+  return v == RoundingVariant::kFma ? std::fma(x, id, c) : x * id + c;
+}
+
+// The signed value of largest magnitude (first one on ties), as the reference scans.
+inline float SignedAbsMax(const float* x) {
+  float amax = 0.0f, max = 0.0f;
+  for (int j = 0; j < kQk; ++j) {
+    if (amax < std::fabs(x[j])) {
+      amax = std::fabs(x[j]);
+      max = x[j];
+    }
+  }
+  return max;
+}
+
+inline void MinMax(const float* x, float* min, float* max) {
+  *min = FLT_MAX;
+  *max = -FLT_MAX;
+  for (int j = 0; j < kQk; ++j) {
+    if (x[j] < *min) *min = x[j];
+    if (x[j] > *max) *max = x[j];
+  }
+}
+
+void QuantizeQ4_0(const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
+  for (int64_t i = 0; i < nb; ++i, x += kQk, y += 18) {
+    const float d = SignedAbsMax(x) / -8;
+    const float id = d ? 1.0f / d : 0.0f;
+    StoreFp16(y, d);
+    for (int j = 0; j < kQk / 2; ++j) {
+      const int a = static_cast<int8_t>(MulAdd(x[j], id, 8.5f, v));
+      const int b = static_cast<int8_t>(MulAdd(x[j + kQk / 2], id, 8.5f, v));
+      y[2 + j] = static_cast<uint8_t>((a < 15 ? a : 15) | ((b < 15 ? b : 15) << 4));
+    }
+  }
+}
+
+void QuantizeQ4_1(const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
+  for (int64_t i = 0; i < nb; ++i, x += kQk, y += 20) {
+    float min, max;
+    MinMax(x, &min, &max);
+    const float d = (max - min) / 15;
+    const float id = d ? 1.0f / d : 0.0f;
+    StoreFp16(y, d);
+    StoreFp16(y + 2, min);
+    for (int j = 0; j < kQk / 2; ++j) {
+      const int a = static_cast<int8_t>(MulAdd(x[j] - min, id, 0.5f, v));
+      const int b = static_cast<int8_t>(MulAdd(x[j + kQk / 2] - min, id, 0.5f, v));
+      y[4 + j] = static_cast<uint8_t>((a < 15 ? a : 15) | ((b < 15 ? b : 15) << 4));
+    }
+  }
+}
+
+void QuantizeQ5_0(const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
+  for (int64_t i = 0; i < nb; ++i, x += kQk, y += 22) {
+    const float d = SignedAbsMax(x) / -16;
+    const float id = d ? 1.0f / d : 0.0f;
+    StoreFp16(y, d);
+    uint32_t qh = 0;
+    for (int j = 0; j < kQk / 2; ++j) {
+      int a = static_cast<int8_t>(MulAdd(x[j], id, 16.5f, v));
+      int b = static_cast<int8_t>(MulAdd(x[j + kQk / 2], id, 16.5f, v));
+      const uint8_t xa = static_cast<uint8_t>(a < 31 ? a : 31);
+      const uint8_t xb = static_cast<uint8_t>(b < 31 ? b : 31);
+      y[6 + j] = static_cast<uint8_t>((xa & 0x0F) | ((xb & 0x0F) << 4));
+      qh |= ((xa & 0x10u) >> 4) << j;
+      qh |= ((xb & 0x10u) >> 4) << (j + kQk / 2);
+    }
+    for (int k = 0; k < 4; ++k) y[2 + k] = static_cast<uint8_t>(qh >> (8 * k));
+  }
+}
+
+void QuantizeQ5_1(const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
+  for (int64_t i = 0; i < nb; ++i, x += kQk, y += 24) {
+    float min, max;
+    MinMax(x, &min, &max);
+    const float d = (max - min) / 31;
+    const float id = d ? 1.0f / d : 0.0f;
+    StoreFp16(y, d);
+    StoreFp16(y + 2, min);
+    uint32_t qh = 0;
+    for (int j = 0; j < kQk / 2; ++j) {
+      const uint8_t xa = static_cast<uint8_t>(MulAdd(x[j] - min, id, 0.5f, v));
+      const uint8_t xb = static_cast<uint8_t>(MulAdd(x[j + kQk / 2] - min, id, 0.5f, v));
+      y[8 + j] = static_cast<uint8_t>((xa & 0x0F) | ((xb & 0x0F) << 4));
+      qh |= ((xa & 0x10u) >> 4) << j;
+      qh |= ((xb & 0x10u) >> 4) << (j + kQk / 2);
+    }
+    for (int k = 0; k < 4; ++k) y[4 + k] = static_cast<uint8_t>(qh >> (8 * k));
+  }
+}
+
+void QuantizeQ8_0(const float* x, uint8_t* y, int64_t nb) {
+  for (int64_t i = 0; i < nb; ++i, x += kQk, y += 34) {
+    float amax = 0.0f;
+    for (int j = 0; j < kQk; ++j) {
+      const float ax = std::fabs(x[j]);
+      amax = amax > ax ? amax : ax;  // MAX(), not fmax: NaN behaves as in the reference
+    }
+    const float d = amax / 127;
+    const float id = d ? 1.0f / d : 0.0f;
+    StoreFp16(y, d);
+    for (int j = 0; j < kQk; ++j) {
+      y[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::round(x[j] * id)));
+    }
+  }
+}
+
+}  // namespace
+
+bool QuantizeRowRef(GgmlType type, const float* x, int64_t n, RoundingVariant variant,
+                    uint8_t* out) {
+  using namespace quant_internal;
+  switch (type) {
+    case GgmlType::kF32:
+      std::memcpy(out, x, static_cast<size_t>(n) * 4);
+      return true;
+    case GgmlType::kF16:
+    case GgmlType::kBF16:
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = type == GgmlType::kF16 ? Fp32ToFp16(x[i]) : Fp32ToBf16(x[i]);
+        out[2 * i] = static_cast<uint8_t>(h & 0xff);
+        out[2 * i + 1] = static_cast<uint8_t>(h >> 8);
+      }
+      return true;
+    case GgmlType::kQ4_0:
+      QuantizeQ4_0(x, out, n / kQk, variant);
+      return true;
+    case GgmlType::kQ4_1:
+      QuantizeQ4_1(x, out, n / kQk, variant);
+      return true;
+    case GgmlType::kQ5_0:
+      QuantizeQ5_0(x, out, n / kQk, variant);
+      return true;
+    case GgmlType::kQ5_1:
+      QuantizeQ5_1(x, out, n / kQk, variant);
+      return true;
+    case GgmlType::kQ8_0:
+      QuantizeQ8_0(x, out, n / kQk);
+      return true;
+    case GgmlType::kQ2_K:
+      QuantizeQ2K(x, out, n / kQkK);
+      return true;
+    case GgmlType::kQ3_K:
+      QuantizeQ3K(x, out, n / kQkK);
+      return true;
+    case GgmlType::kQ4_K:
+      QuantizeQ4K(x, out, n / kQkK);
+      return true;
+    case GgmlType::kQ5_K:
+      QuantizeQ5K(x, out, n / kQkK);
+      return true;
+    case GgmlType::kQ6_K:
+      QuantizeQ6K(x, out, n / kQkK);
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool QuantizeRowRefScalar(GgmlType type, const float* x, int64_t n, RoundingVariant variant,
+                          uint8_t* out) {
+  using namespace quant_internal;
+  switch (type) {
+    case GgmlType::kQ2_K:
+      QuantizeQ2KScalar(x, out, n / kQkK);
+      return true;
+    case GgmlType::kQ4_K:
+      QuantizeQ45KScalar(x, out, n / kQkK, 15);
+      return true;
+    case GgmlType::kQ5_K:
+      QuantizeQ45KScalar(x, out, n / kQkK, 31);
+      return true;
+    case GgmlType::kQ6_K:
+      QuantizeQ6KScalar(x, out, n / kQkK);
+      return true;
+    default:
+      return QuantizeRowRef(type, x, n, variant, out);
+  }
+}
+
+}  // namespace provbadge::verifier
