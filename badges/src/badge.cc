@@ -47,6 +47,7 @@ std::string_view KnownPhrase(std::string_view code) {
       {"file_extra", "is not signed"},
       {"signature_invalid", "signature does not verify"},
       {"identity_mismatch", "signer not allowed"},
+      {"publisher_not_allowed", "not signed by an allowed publisher"},
   };
   for (const Entry& e : kPhrases) {
     if (CodeTail(code) == e.tail) return e.phrase;

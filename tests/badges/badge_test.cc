@@ -182,5 +182,16 @@ TEST_CASE("pending badge", "[badge]") {
   CHECK(b.chain.empty());
 }
 
+TEST_CASE("a signer the policy does not allow reads as such on the badge", "[badge]") {
+  Report r = VerifiedReport();
+  r.verdict = Verdict::kFailed;
+  r.findings.push_back(MakeFinding("policy.publisher_not_allowed", Severity::kError,
+                                   "model.sig was not signed by any publisher the policy allows.",
+                                   "model.sig"));
+  Badge b = FromReport(r);
+  CHECK(b.state == BadgeState::kFailed);
+  CHECK(b.message == "check failed: model.sig not signed by an allowed publisher");
+}
+
 }  // namespace
 }  // namespace provbadge::badges
