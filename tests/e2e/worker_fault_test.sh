@@ -52,7 +52,8 @@ expect_badges() {
 }
 
 # --- 1. SIGKILL mid-batch, restart ---------------------------------------------------------
-for round in 1 2 3 4 5 6 7 8; do
+# A batch large enough that the kill lands while events are still queued (one event takes ~1 ms).
+for round in $(seq 1 60); do
   for r in "${repos[@]}"; do "$PB" enqueue --config "$CONFIG" --repo "$r" >/dev/null || fail=$((fail + 1)); done
 done
 "$PB" worker --config "$CONFIG" >"$T/w1.out" 2>"$T/w1.log" &
@@ -63,7 +64,7 @@ kill -9 "$WORKER_PID"
 wait "$WORKER_PID" 2>/dev/null
 WORKER_PID=
 done_before=$(grep -c "badge" "$T/w1.log")
-echo "killed after $done_before of 40 events"
+echo "killed after $done_before of 300 events"
 "$PB" worker --config "$CONFIG" --until-idle 2>"$T/w2.log"
 check "restarted worker drains the queue" test $? -eq 0
 done_after=$(grep -c "badge" "$T/w2.log")

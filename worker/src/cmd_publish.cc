@@ -41,7 +41,7 @@ Result<queue::UploadEvent> BuildEvent(const EnqueueArgs& args, const HubSource& 
     auto main = hub.ResolveRef(e.repo, "main");
     if (e.ref.empty() && main.ok() && *main == e.commit) e.ref = "main";
   }
-  e.seq = NowMs();
+  e.seq = args.seq > 0 ? args.seq : NowMs();  // --seq: replay or test an out-of-order event
   e.received_at = NowRfc3339();
   e.source = "cli";
   e.event_id = "cli-" + verifier::Sha256Hex(e.repo + "|" + e.ref + "|" + e.commit + "|" +

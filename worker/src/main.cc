@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   e->add_option("--repo", enqueue.repo, "org/name")->required();
   e->add_option("--revision", enqueue.revision, "40-hex commit (default: the ref's commit)");
   e->add_option("--ref", enqueue.ref, "ref to resolve or to point at the revision (default main)");
+  e->add_option("--seq", enqueue.seq, "advanced: ordering number (default: now in Unix ms)")
+      ->check(CLI::Range(int64_t{1}, (int64_t{1} << 53) - 1));
 
   auto* vm = app.add_subcommand("verify-model", "verify a local model folder's OMS signature");
   vm->require_subcommand(1);

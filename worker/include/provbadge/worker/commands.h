@@ -24,6 +24,7 @@ int RunWorker(const WorkerArgs& args, std::atomic<bool>& stop, std::ostream& out
 
 struct EnqueueArgs {
   std::string config, repo, revision, ref;
+  int64_t seq = 0;  // advanced (`--seq`): the event's ordering number; 0 = now in Unix ms
 };
 int RunEnqueue(const EnqueueArgs& args, std::ostream& out, std::ostream& err);
 
