@@ -66,7 +66,9 @@ free_port() {  # a port nobody listens on, from a range the fixtures do not use
   return 1
 }
 
-# --- the hub: the five example repositories, plus six copies of each under new names --------
+# --- the hub: the five example repositories, plus copies of each under new names -------------
+# The batch must be large enough that a fault lands while events are still queued: one event
+# takes about a millisecond, and the worker prefetches.
 cp -r "$SRC/examples/hub" "$T/hub"
 cp -r "$SRC/examples/keys" "$T/keys"
 cp "$SRC/examples/policy.json" "$T/policy.json"
@@ -78,8 +80,8 @@ declare -A EXPECT=(  # repo -> its badge line after "org/name@<7hex>" (an ERE)
   [mallory/tiny-llama-copy]='  unverified')
 BASE=("${!EXPECT[@]}")
 for b in "${BASE[@]}"; do
-  for i in 1 2 3 4 5 6; do
-    cp -r "$T/hub/$b" "$T/hub/$b-c$i"
+  for i in $(seq 1 40); do
+    cp -al "$T/hub/$b" "$T/hub/$b-c$i"
     EXPECT[$b-c$i]=${EXPECT[$b]}
   done
 done
