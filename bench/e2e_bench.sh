@@ -16,7 +16,8 @@
 #        defaults: build/worker/provbadge 2000 250 20
 # Env: BENCH_REPOS (200), ports BENCH_REDIS_PORT (16499), BENCH_AMQP_PORT (15773),
 #      BENCH_AMQPS_PORT (15774), BENCH_DIST_PORT (35773), BENCH_EPMD_PORT (14469),
-#      BENCH_HTTP_PORT (18099); BENCH_HTTP_THREADS (http.threads, 2). Installs wrk from Debian when it is missing.
+#      BENCH_HTTP_PORT (18099); BENCH_HTTP_THREADS (http.threads, 2); BENCH_PERF=FILE writes
+#      the worker's perf profile during the badge reads to FILE. Installs wrk from Debian when it is missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=$(realpath "${1:-$ROOT/build/worker/provbadge}")
@@ -198,7 +199,23 @@ rb_run() {  # $1: label, rest: the command
   redis-benchmark -h 127.0.0.1 -p "$REDIS_PORT" -c 32 -n 200000 --csv "$@" | tail -n 1 |
     awk -F'","' -v l="$label" '{printf "   redis-benchmark %-17s %s req/s  p50 %s ms  p99 %s ms\n", l, $2, $5, $7}'
 }
+if [ -n "${BENCH_PERF:-}" ]; then  # profile the worker during the badge reads
+  perf record -F 499 -g -p "$WORKER_PID" -o "$T/perf.data" -- sleep 8 >/dev/null 2>&1 &
+  PERF_PID=$!
+fi
+top -b -d 5 -n 2 > "$T/top.txt" &
+TOP_PID=$!
 wrk_run "GET /v1/badges/acme/m0" /v1/badges/acme/m0
+wait "$TOP_PID" || true
+awk '/^top -/ {n++} n == 2 && $1 ~ /^[0-9]+$/ && $9 + 0 > 5 {printf "   cpu%% during badge reads: %s %s%%\n", $12, $9}' "$T/top.txt"
+if [ -n "${BENCH_PERF:-}" ]; then
+  wait "$PERF_PID" || true
+  perf report -i "$T/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null |
+    grep -E '^ +[0-9.]+%' | sed -E 's/ +/ /g; s/ - - *$//' | head -n 25 > "$BENCH_PERF" || true
+  perf report -i "$T/perf.data" --no-children --sort dso --stdio 2>/dev/null |
+    grep -E '^ +[0-9.]+%' | sed -E 's/ +/ /g' | head -n 8 >> "$BENCH_PERF" || true
+  echo "   perf profile of the worker: $BENCH_PERF"
+fi
 wrk_run "GET /healthz (no Redis)" /healthz
 rb_run "HGET badge" HGET "provbadge:badge:{acme/m0}:$COMMIT" badge
 # What one badge read costs the store: the ref pointer, then seq+badge+report of the commit.
