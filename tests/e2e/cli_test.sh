@@ -9,16 +9,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 export PROVBADGE_QUEUE_PATH=$T/queue.db PROVBADGE_STORE_PATH=$T/badges.db
 CONFIG=$SRC/examples/demo.json
-pass=0
-fail=0
-check() {  # check NAME COND...
-  local name=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else
-    fail=$((fail + 1))
-    echo "FAILED: $name"
-  fi
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 repos=(acme/tiny-llama acme/tiny-llama-tampered acme/tiny-llama-unsigned
   acme/tiny-llama-impostor mallory/tiny-llama-copy)

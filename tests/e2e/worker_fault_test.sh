@@ -19,24 +19,7 @@ export PROVBADGE_QUEUE_PATH=$T/queue.db PROVBADGE_STORE_PATH=$T/badges.db
 export PROVBADGE_HTTP_LISTEN=127.0.0.1:0 PROVBADGE_WORKER_THREADS=1
 export PROVBADGE_QUEUE_RETRY_BASE_MS=50
 CONFIG=$SRC/examples/demo.json
-pass=0
-fail=0
-check() {  # check NAME COND...
-  local name=$1
-  shift
-  if "$@"; then pass=$((pass + 1)); else
-    fail=$((fail + 1))
-    echo "FAILED: $name"
-  fi
-}
-wait_for() {  # wait_for SECONDS COMMAND...: polls until COMMAND succeeds
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -ge $deadline ] && return 1
-    sleep 0.05
-  done
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 repos=(acme/tiny-llama acme/tiny-llama-tampered acme/tiny-llama-unsigned
   acme/tiny-llama-impostor mallory/tiny-llama-copy)
