@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "json_depth.h"
+#include "provbadge/common/json_depth.h"
 
 namespace provbadge::queue {
 namespace {
@@ -224,7 +224,7 @@ Result<WebhookPlan> NormalizeHubWebhook(std::string_view body, int64_t seq,
   if (body.size() > kMaxHubWebhookBytes) {
     return InvalidInput("body: larger than " + std::to_string(kMaxHubWebhookBytes) + " bytes");
   }
-  if (!internal::JsonDepthWithin(body, kMaxDepth)) {
+  if (!JsonDepthWithin(body, kMaxDepth)) {
     return InvalidInput("body: JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
   Json payload;

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "json_depth.h"
+#include "provbadge/common/json_depth.h"
 
 namespace provbadge::queue {
 namespace {
@@ -219,7 +219,7 @@ Result<UploadEvent> ParseUploadEvent(std::string_view json) {
   if (json.size() > kMaxBodyBytes) {
     return InvalidInput("body: larger than " + std::to_string(kMaxBodyBytes) + " bytes");
   }
-  if (!internal::JsonDepthWithin(json, kMaxDepth)) {
+  if (!JsonDepthWithin(json, kMaxDepth)) {
     return InvalidInput("body: JSON nested deeper than " + std::to_string(kMaxDepth) + " levels");
   }
   Json obj;

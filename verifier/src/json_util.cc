@@ -1,36 +1,12 @@
 // Bounded JSON parsing helpers.
 #include "json_util.h"
 
+#include "provbadge/common/json_depth.h"
+
 namespace provbadge::verifier::internal {
 
-size_t JsonNestingDepth(std::string_view text, size_t limit) {
-  size_t depth = 0, deepest = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > deepest) deepest = depth;
-      if (deepest > limit) return deepest;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return deepest;
-}
-
 JsonParseStatus ParseJsonBounded(std::string_view text, size_t max_depth, nlohmann::json* out) {
-  if (JsonNestingDepth(text, max_depth) > max_depth) return JsonParseStatus::kTooDeep;
+  if (!JsonDepthWithin(text, max_depth)) return JsonParseStatus::kTooDeep;
   *out = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   return out->is_discarded() ? JsonParseStatus::kInvalid : JsonParseStatus::kOk;
 }

@@ -1,4 +1,4 @@
-// Bounded JSON parsing for untrusted input: a nesting-depth pre-scan (nlohmann's parser
+// Bounded JSON parsing for untrusted input: the common nesting-depth pre-scan (nlohmann's parser
 // recurses, so a deep document could exhaust the stack) and a non-throwing parse.
 //
 // Thread-safety: reentrant.
@@ -12,10 +12,6 @@
 #include <string_view>
 
 namespace provbadge::verifier::internal {
-
-// Deepest array/object nesting in `text`, ignoring brackets inside strings. Stops counting
-// (returns a value > limit) as soon as `limit` is exceeded.
-size_t JsonNestingDepth(std::string_view text, size_t limit);
 
 enum class JsonParseStatus { kOk, kTooDeep, kInvalid };
 

@@ -7,6 +7,7 @@
 
 #include "gguf_stream_reader.h"
 #include "limits.h"
+#include "provbadge/common/json_depth.h"
 #include "provbadge/verifier/safetensors.h"
 
 namespace provbadge::verifier {
@@ -31,34 +32,10 @@ constexpr std::array<DtypeBits, 22> kDtypes = {{
 }};
 
 // Rejects JSON nested deeper than the limit before nlohmann's recursive parser sees it.
-bool NestingWithin(std::string_view text, size_t max_depth) {
-  size_t depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped)
-        escaped = false;
-      else if (c == '\\')
-        escaped = true;
-      else if (c == '"')
-        in_string = false;
-      continue;
-    }
-    if (c == '"')
-      in_string = true;
-    else if (c == '{' || c == '[') {
-      if (++depth > max_depth) return false;
-    } else if ((c == '}' || c == ']') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
-
 Result<json> ParseHeaderJson(const std::string& text) {
   if (text.empty() || text[0] != '{')
     return Bad("safetensors.header_invalid", "the header does not start with '{'");
-  if (!NestingWithin(text, limits::kMaxSafetensorsJsonDepth)) {
+  if (!JsonDepthWithin(text, limits::kMaxSafetensorsJsonDepth)) {
     return Bad("safetensors.header_invalid", "the header nests JSON too deeply");
   }
   std::string duplicate;
