@@ -91,8 +91,11 @@ start_monitor() {  # $1: output file
   sleep 0.3
 }
 stop_monitor() { kill "$MON_PID" 2>/dev/null; wait "$MON_PID" 2>/dev/null || true; MON_PID=""; }
-# Badge writes (the store's Put script: EVALSHA/EVAL) seen by MONITOR.
-count_writes() { grep -c -i -E '^[0-9.]+ \[[^]]*\] "evalsha?" ' "$1" || true; }
+# Badge writes (the store's Put script: EVALSHA/EVAL whose first key is a badge hash; the
+# lineage cache and index scripts also run EVALSHA) seen by MONITOR.
+count_writes() {
+  grep -c -i -E '^[0-9.]+ \[[^]]*\] "evalsha?" "([^"\\]|\\.)*" "[0-9]+" "provbadge:badge:' "$1" || true
+}
 
 # ---- A: throughput ---------------------------------------------------------------------
 echo "== A: preloading $N events with provbadge enqueue (xargs -P2)"
@@ -118,7 +121,7 @@ stop_monitor
 python3 - "$T/mon_a.txt" "$N" "$ws" <<'PY'
 import re, sys
 path, n, ws = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-pat = re.compile(r'^(\d+\.\d+) \[[^\]]*\] "(?:evalsha|eval)" ', re.I)
+pat = re.compile(r'^(\d+\.\d+) \[[^\]]*\] "(?:evalsha|eval)" "(?:[^"\\]|\\.)*" "\d+" "provbadge:badge:', re.I)
 ts, states = [], {}
 with open(path, errors="replace") as f:
     for line in f:
@@ -170,7 +173,7 @@ done
 stop_monitor
 python3 - "$T/mon_b.txt" <<'PY'
 import re, sys
-pat = re.compile(r'^(\d+\.\d+) \[[^\]]*\] "(?:evalsha|eval)" ', re.I)
+pat = re.compile(r'^(\d+\.\d+) \[[^\]]*\] "(?:evalsha|eval)" "(?:[^"\\]|\\.)*" "\d+" "provbadge:badge:', re.I)
 lat = []
 with open(sys.argv[1], errors="replace") as f:
     for line in f:
@@ -221,6 +224,14 @@ rb_run "HGET badge" HGET "provbadge:badge:{acme/m0}:$COMMIT" badge
 # What one badge read costs the store: the ref pointer, then seq+badge+report of the commit.
 rb_run "HGET ref commit" HGET "provbadge:ref:{acme/m0}:main" commit
 rb_run "HMGET seq,badge,rep" HMGET "provbadge:badge:{acme/m0}:$COMMIT" seq badge report
+# What one badge read costs the store since the fast path: one EVALSHA of the read-by-ref
+# script (a copy of kReadRefBadgeScript in badges/src/redis_scripts.h).
+READ_SHA=$("${RCLI[@]}" script load "local c = redis.call('HGET', KEYS[1], 'commit')
+if not c then return false end
+return redis.call('HGET', ARGV[1] .. string.gsub(c, '[%%{}]',
+                  {['%'] = '%25', ['{'] = '%7B', ['}'] = '%7D'}), 'badge')")
+rb_run "EVALSHA read-by-ref" EVALSHA "$READ_SHA" 1 "provbadge:ref:{acme/m0}:main" \
+  "provbadge:badge:{acme/m0}:"
 printf '   badge hash field sizes: badge %s B, report %s B\n' \
   "$("${RCLI[@]}" hstrlen "provbadge:badge:{acme/m0}:$COMMIT" badge)" \
   "$("${RCLI[@]}" hstrlen "provbadge:badge:{acme/m0}:$COMMIT" report)"

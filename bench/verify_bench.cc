@@ -1,6 +1,7 @@
 // verify_bench: single-threaded Sigstore verification throughput over the visible pass cases
 // of the conformance vectors (bundle JSON parse included; each trusted root parsed once).
-// Usage: verify_bench <sigstore-conformance dir> [seconds]. Prints verifications_per_s=<N>.
+// Usage: verify_bench <sigstore-conformance dir> [seconds] [case-name substring]. Prints
+// verifications_per_s=<N>. The optional filter (for profiling one case) keeps only matching cases.
 #include <chrono>
 #include <fstream>
 #include <iostream>
@@ -36,12 +37,14 @@ int main(int argc, char** argv) {
   }
   const std::string dir = std::string(argv[1]) + "/";
   const double seconds = argc > 2 ? std::stod(argv[2]) : 3.0;
+  const std::string filter = argc > 3 ? argv[3] : "";
   std::map<std::string, std::shared_ptr<const TrustedRoot>> roots;
   std::vector<Case> cases;
   for (const auto& c : nlohmann::json::parse(Slurp(dir + "cases.json"))) {
     if (c["expect"] != "pass") continue;
     Case k;
     k.name = c["name"];
+    if (k.name.find(filter) == std::string::npos) continue;
     const std::string tr = c["trusted_root"];
     if (!roots.count(tr)) roots[tr] = *TrustedRoot::FromJson(Slurp(dir + tr));
     k.root = roots[tr];

@@ -1,122 +1,151 @@
-// How a verification report becomes a badge (fail closed).
+// How a verification report becomes a badge (fail closed) and the label it shows.
+#include "provbadge/badges/badge.h"
+
 #include <string>
 #include <utility>
 
+#include "badge_reason.h"
 #include "badge_style.h"
-#include "provbadge/badges/badge.h"
 #include "text_util.h"
 
 namespace provbadge::badges {
 namespace {
 
+using verifier::ChainLink;
 using verifier::Finding;
 using verifier::Report;
+using verifier::ReportNode;
 using verifier::Severity;
 using verifier::Verdict;
 
-constexpr size_t kMaxMessageChars = 80;
-constexpr std::string_view kVerifiedPrefix = "signed by ";
+constexpr size_t kMaxLabelChars = 120;
 constexpr std::string_view kVerifiedSuffix = ", verified";
-constexpr std::string_view kFailedPrefix = "check failed: ";
+constexpr std::string_view kFailedPrefix = "Provenance check failed";
 
 // Our own lookups (not Report::FirstError) so badges needs only the verifier's types.
-const Finding* FirstError(const Report& report) {
+bool HasError(const Report& report) {
   for (const Finding& f : report.findings) {
-    if (f.severity == Severity::kError) return &f;
+    if (f.severity == Severity::kError) return true;
   }
-  return nullptr;
-}
-
-// The part of a dotted finding code after the last dot: "oms.file_changed" -> "file_changed".
-std::string_view CodeTail(std::string_view code) {
-  size_t dot = code.rfind('.');
-  return dot == std::string_view::npos ? code : code.substr(dot + 1);
-}
-
-// A short phrase for well-known failure kinds, said after the path; empty if unknown.
-std::string_view KnownPhrase(std::string_view code) {
-  struct Entry {
-    std::string_view tail;
-    std::string_view phrase;
-  };
-  static constexpr Entry kPhrases[] = {
-      {"file_changed", "digest differs from signed"},
-      {"digest_mismatch", "digest differs from signed"},
-      {"file_missing", "is missing"},
-      {"file_unsigned", "is not signed"},
-      {"file_extra", "is not signed"},
-      {"signature_invalid", "signature does not verify"},
-      {"identity_mismatch", "signer not allowed"},
-      {"publisher_not_allowed", "not signed by an allowed publisher"},
-  };
-  for (const Entry& e : kPhrases) {
-    if (CodeTail(code) == e.tail) return e.phrase;
+  for (const ReportNode& n : report.nodes) {
+    for (const Finding& f : n.checks) {
+      if (f.severity == Severity::kError) return true;
+    }
   }
-  return {};
+  return false;
 }
 
-std::string WithoutFinalPeriod(std::string text) {
-  if (!text.empty() && text.back() == '.') text.pop_back();
-  return text;
-}
-
-// "weights.bin digest differs from signed", else the finding's sentence, else its code.
-std::string ShortFailure(const Finding& f) {
-  std::string_view phrase = KnownPhrase(f.code);
-  std::string detail = phrase.empty() ? WithoutFinalPeriod(f.message) : std::string(phrase);
-  if (detail.empty()) detail = f.code;
-  if (f.path.empty()) return detail;
-  return f.path + (phrase.empty() ? ": " : " ") + detail;
-}
-
-std::string UnverifiedMessage(const Finding* first_error) {
-  if (first_error == nullptr) return "unverified";
-  const std::string& code = first_error->code;
-  if (code == "oms.signature_missing") return "unverified: unsigned";
-  if (code == "policy.no_publisher") return "unverified: no trusted publisher";
-  return "unverified";
-}
-
-// "check failed: <detail>", or just "check failed" when there is nothing to name.
+// "Provenance check failed: <detail>", or without the colon when there is nothing to name.
 void MakeFailed(Badge& badge, std::string detail) {
   badge.state = BadgeState::kFailed;
-  std::string message = detail.empty() ? "check failed" : std::string(kFailedPrefix) + detail;
-  message = internal::OneLine(message);
-  while (!message.empty() && message.back() == ' ') message.pop_back();
-  badge.message = internal::Truncate(message, kMaxMessageChars);
+  detail = internal::OneLine(internal::ShortenCommits(detail));
+  while (!detail.empty() && detail.back() == ' ') detail.pop_back();
+  std::string label = std::string(kFailedPrefix) + (detail.empty() ? "" : ": " + detail);
+  badge.label = internal::Truncate(label, kMaxLabelChars);
 }
 
-void MakeVerified(Badge& badge, std::string_view signer) {
-  size_t room = kMaxMessageChars - kVerifiedPrefix.size() - kVerifiedSuffix.size();
+void Refuse(Badge& badge, std::string code, std::string text, std::string detail) {
+  badge.reasons.push_back({std::move(code), std::move(text)});
+  MakeFailed(badge, std::move(detail));
+}
+
+// "<text>, verified" with the text cut so the suffix always shows.
+void MakeVerified(Badge& badge, std::string_view text) {
   badge.state = BadgeState::kVerified;
-  badge.message = std::string(kVerifiedPrefix) +
-                  internal::Truncate(internal::OneLine(signer), room) +
-                  std::string(kVerifiedSuffix);
+  size_t room = kMaxLabelChars - kVerifiedSuffix.size();
+  badge.label = internal::Truncate(internal::OneLine(text), room) + std::string(kVerifiedSuffix);
+}
+
+// The root's relation: the lineage tree's when there is one, else the chain's.
+std::string RootRelation(const Report& report) {
+  if (!report.nodes.empty()) return report.nodes.front().relation;
+  return report.chain.empty() ? "" : report.chain.front().relation;
+}
+
+// "org/base@1a2b3c4" for each direct parent of the root (the first only, unless a merge).
+std::string ParentNames(const Report& report, bool all) {
+  std::string out;
+  auto add = [&](const std::string& repo, const std::string& commit) {
+    if (!out.empty()) out += " + ";
+    out += repo + "@" + commit.substr(0, 7);
+  };
+  if (report.nodes.empty()) {
+    if (report.chain.size() > 1) add(report.chain[1].repo, report.chain[1].commit);
+    return out;
+  }
+  for (const ReportNode& n : report.nodes) {
+    if (n.parent != 0) continue;
+    add(n.repo, n.commit);
+    if (!all) break;
+  }
+  return out;
 }
 
 // A report that says kVerified becomes a verified badge only if nothing contradicts it.
 void ApplyVerifiedVerdict(const Report& report, Badge& badge) {
-  if (const Finding* error = FirstError(report)) {
-    MakeFailed(badge, ShortFailure(*error));
+  if (HasError(report)) {
+    MakeFailed(badge, internal::FailureReason(report));
     return;
   }
   if (report.chain.empty() || report.chain.front().signer.empty()) {
-    badge.reasons.push_back({"badge.no_signer",
-                             "The report says verified but names no signer; a verified badge "
-                             "must name who verified it."});
-    MakeFailed(badge, "no signer recorded");
+    Refuse(badge, "badge.no_signer",
+           "The report says verified but names no signer; a verified badge must name who "
+           "verified it.",
+           "no signer recorded");
     return;
   }
-  for (const verifier::ChainLink& link : report.chain) {
+  for (const ChainLink& link : report.chain) {
     if (link.status != Verdict::kVerified) {
-      badge.reasons.push_back(
-          {"badge.chain_link_unverified", "The report says verified but the link " + link.repo +
-                                              "@" + link.commit + " is not verified."});
-      MakeFailed(badge, "chain link " + link.repo + " not verified");
+      Refuse(badge, "badge.chain_link_unverified",
+             "The report says verified but the link " + link.repo + "@" + link.commit +
+                 " is not verified.",
+             "chain link " + link.repo + " not verified");
       return;
     }
   }
-  MakeVerified(badge, report.chain.front().signer);
+  for (const ReportNode& n : report.nodes) {
+    if (n.status != Verdict::kVerified) {
+      Refuse(badge, "badge.node_unverified",
+             "The report says verified but the revision " + n.repo + "@" + n.commit +
+                 " is not verified.",
+             "lineage node " + n.repo + " not verified");
+      return;
+    }
+  }
+  const std::string relation = RootRelation(report);
+  const std::string parents = ParentNames(report, relation == "merge");
+  const bool derived = relation == "quantize" || relation == "finetune" || relation == "adapter" ||
+                       relation == "merge";
+  if (derived && parents.empty()) {
+    Refuse(badge, "badge.no_parent",
+           "The report says verified for a " + relation + " but names no parent revision.",
+           "no parent recorded");
+    return;
+  }
+  if (relation == "quantize" && report.fidelity == "exact") {
+    MakeVerified(badge, "Bit-exact quantization of " + parents);
+  } else if (relation == "quantize") {
+    MakeVerified(badge, "Quantized from " + parents);
+  } else if (relation == "finetune") {
+    MakeVerified(badge, "Fine-tuned from " + parents);
+  } else if (relation == "adapter") {
+    MakeVerified(badge, "Adapter of " + parents);
+  } else if (relation == "merge") {
+    MakeVerified(badge, "Merged from " + parents);
+  } else if (relation == "train" || relation == "signed" || relation == "self" ||
+             relation.empty()) {
+    MakeVerified(badge, "Signed by " + report.chain.front().signer);
+  } else {
+    Refuse(badge, "badge.unknown_relation",
+           "The report says verified for a relation this badge cannot name: " + relation + ".",
+           "unknown relation " + relation);
+  }
+}
+
+void MakeUnverified(const Report& report, Badge& badge) {
+  badge.state = BadgeState::kUnverified;
+  const bool quantization = report.claims_quantization || RootRelation(report) == "quantize";
+  badge.label = quantization ? "Unverified quantization" : "Unverified";
 }
 
 }  // namespace
@@ -140,7 +169,6 @@ Badge BadgeFromReport(const Report& report, std::string_view repo, std::string_v
   Badge badge;
   badge.repo = repo;
   badge.commit = commit;
-  badge.label = internal::kLabel;
   badge.chain = report.chain;
   badge.policy_digest = report.policy_digest;
   badge.verifier_version = report.verifier_version;
@@ -150,19 +178,18 @@ Badge BadgeFromReport(const Report& report, std::string_view repo, std::string_v
       badge.reasons.push_back({f.code, f.message});
     }
   }
-  const Finding* first_error = FirstError(report);
   switch (report.verdict) {
     case Verdict::kVerified:
       ApplyVerifiedVerdict(report, badge);
       break;
     case Verdict::kUnverified:
-      badge.state = BadgeState::kUnverified;
-      badge.message = UnverifiedMessage(first_error);
+      MakeUnverified(report, badge);
       break;
     default:  // kFailed, or any value out of range: fail closed.
-      MakeFailed(badge, first_error == nullptr ? "" : ShortFailure(*first_error));
+      MakeFailed(badge, internal::FailureReason(report));
       break;
   }
+  badge.message = BadgeStateName(badge.state);
   badge.color = internal::StateColor(badge.state);
   return badge;
 }

@@ -6,6 +6,7 @@
 
 #include "badge_style.h"
 #include "provbadge/badges/badge.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::badges {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 using nlohmann::json;
 using nlohmann::ordered_json;
 
-constexpr size_t kMaxBadgeJsonBytes = 8 << 20;
+constexpr size_t kMaxBadgeJsonBytes = limits::kMaxBadgeJsonBytes;
 constexpr int kSchemaVersion = 1;
 
 Error BadField(std::string_view where, std::string_view problem) {

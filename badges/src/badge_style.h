@@ -13,6 +13,7 @@
 
 namespace provbadge::badges::internal {
 
+// The SVG badge's left-hand text (the right-hand side is Badge.label).
 inline constexpr std::string_view kLabel = "provenance";
 inline constexpr std::string_view kPendingLabel = "Checking provenance\u2026";
 inline constexpr std::string_view kColorVerified = "#4c1";       // brightgreen

@@ -102,11 +102,11 @@ std::string BadgeToSvg(const Badge& badge) {
   // A color that is not plain hex (named, or hostile) falls back to the state's color.
   std::string color =
       ParseHexColor(badge.color) ? badge.color : std::string(internal::StateColor(badge.state));
-  Side left = MakeSide(badge.label, 0, std::string(kLabelColor));
-  Side right = MakeSide(badge.message, left.width, color);
+  Side left = MakeSide(internal::kLabel, 0, std::string(kLabelColor));
+  Side right = MakeSide(badge.label, left.width, color);
   std::string total = std::to_string(left.width + right.width);
   std::string h = std::to_string(kHeight);
-  std::string title = internal::XmlEscape(badge.label + ": " + badge.message);
+  std::string title = internal::XmlEscape(std::string(internal::kLabel) + ": " + badge.label);
 
   std::string out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + total + "\" height=\"" +
                     h + "\" role=\"img\" aria-label=\"" + title + "\">";

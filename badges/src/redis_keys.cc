@@ -25,12 +25,6 @@ std::string EscapePart(std::string_view part) {
   return out;
 }
 
-std::string RepoKey(std::string_view prefix, std::string_view kind, std::string_view repo,
-                    std::string_view last) {
-  return std::string(prefix) + ":" + std::string(kind) + ":{" + EscapePart(repo) +
-         "}:" + EscapePart(last);
-}
-
 Result<int> ParseNumber(std::string_view text, int min, int max, std::string_view what) {
   int value = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
@@ -44,12 +38,47 @@ Result<int> ParseNumber(std::string_view text, int min, int max, std::string_vie
 
 }  // namespace
 
+std::string RedisRepoKey(std::string_view prefix, std::string_view kind, std::string_view repo,
+                         std::string_view last) {
+  return RedisTaggedKey(prefix, kind, repo) + ":" + EscapePart(last);
+}
+
+std::string RedisTaggedKey(std::string_view prefix, std::string_view kind, std::string_view tag) {
+  return std::string(prefix) + ":" + std::string(kind) + ":{" + EscapePart(tag) + "}";
+}
+
+std::string RedisJoinFields(const std::vector<std::string_view>& parts) {
+  std::string out;
+  for (std::string_view part : parts) {
+    out += std::to_string(part.size());
+    out += ':';
+    out += part;
+  }
+  return out;
+}
+
+std::optional<std::vector<std::string>> RedisSplitFields(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    size_t colon = text.find(':');
+    if (colon == std::string_view::npos || colon == 0) return std::nullopt;
+    size_t n = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + colon, n);
+    if (ec != std::errc() || end != text.data() + colon || n > text.size() - colon - 1) {
+      return std::nullopt;
+    }
+    out.emplace_back(text.substr(colon + 1, n));
+    text.remove_prefix(colon + 1 + n);
+  }
+  return out;
+}
+
 std::string RedisBadgeKey(std::string_view prefix, std::string_view repo, std::string_view commit) {
-  return RepoKey(prefix, "badge", repo, commit);
+  return RedisRepoKey(prefix, "badge", repo, commit);
 }
 
 std::string RedisRefKey(std::string_view prefix, std::string_view repo, std::string_view ref) {
-  return RepoKey(prefix, "ref", repo, ref);
+  return RedisRepoKey(prefix, "ref", repo, ref);
 }
 
 Result<RedisEndpoint> ParseRedisUrl(std::string_view url) {

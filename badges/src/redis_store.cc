@@ -1,44 +1,28 @@
-// The Redis badge store (redis_store.h): hiredis 0.14, a small mutex-protected pool of
-// connections, and one Lua script that performs the whole revision-guarded write.
+// The Redis badge store (redis_store.h): a RedisPool of hiredis connections and Lua scripts
+// for every multi-key write (redis_scripts.h, redis_lineage_scripts.h).
 #include "provbadge/badges/redis_store.h"
 
-#include <hiredis/hiredis.h>
-#include <sys/time.h>
-
-#include <atomic>
+#include <algorithm>
 #include <charconv>
 #include <ctime>
-#include <mutex>
+#include <tuple>
 #include <vector>
 
+#include "redis_pool.h"
 #include "redis_scripts.h"
 
 namespace provbadge::badges {
 namespace {
 
-using internal::kDeleteRefScript;
-using internal::kMoveScript;
-using internal::kPurgeScript;
-using internal::kPutScript;
+using internal::RedisPool;
+using internal::RedisScript;
+using internal::ReplyPtr;
+using internal::ReplyText;
+using Lease = RedisPool::Lease;
 using std::chrono::milliseconds;
 
 constexpr int kMoveAttempts = 4;  // MoveRepo retries when `from` changes while it reads
-
 constexpr int kMaxPoolSize = 64;
-
-struct ReplyFree {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-struct ContextFree {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
-using ContextPtr = std::unique_ptr<redisContext, ContextFree>;
-
-timeval ToTimeval(milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000),
-                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
 
 std::string NowRfc3339() {
   std::time_t now = std::time(nullptr);
@@ -49,32 +33,18 @@ std::string NowRfc3339() {
   return buf;
 }
 
-std::string ReplyText(const redisReply* r) {
-  return r->str == nullptr ? std::string() : std::string(r->str, r->len);
-}
-
-// One pooled connection; `ctx` is null while disconnected.
-struct Slot {
-  std::mutex mu;
-  ContextPtr ctx;
-};
+std::string WithLib(const char* body) { return std::string(internal::kLineageLib) + body; }
 
 class RedisBadgeStore final : public BadgeStore {
  public:
   RedisBadgeStore(RedisStoreOptions options, RedisEndpoint endpoint)
-      : options_(std::move(options)), endpoint_(std::move(endpoint)), slots_(options_.pool_size) {}
+      : pool_(options, std::move(endpoint)), p_(options.key_prefix) {}
 
   Status Init() {
-    Slot& slot = slots_[0];
-    std::lock_guard lock(slot.mu);
-    for (auto [source, sha] : {std::pair{kPutScript, &put_sha_},
-                               {kDeleteRefScript, &delete_sha_},
-                               {kPurgeScript, &purge_sha_},
-                               {kMoveScript, &move_sha_}}) {
-      Result<ReplyPtr> loaded = Run(slot, {"SCRIPT", "LOAD", source});
-      if (!loaded.ok()) return loaded.error();
-      if ((*loaded)->type != REDIS_REPLY_STRING) return Unexpected(loaded->get(), "SCRIPT LOAD");
-      *sha = ReplyText(loaded->get());
+    Lease lease(pool_.FirstSlot());
+    for (RedisScript* script : {&put_, &read_ref_, &delete_ref_, &purge_, &move_, &lineage_,
+                                &put_node_, &drop_nodes_, &revoke_}) {
+      if (Status s = pool_.Load(lease.slot(), *script); !s.ok()) return s;
     }
     return Status::Ok();
   }
@@ -84,236 +54,267 @@ class RedisBadgeStore final : public BadgeStore {
     if (badge.repo.empty() || badge.commit.empty()) {
       return InvalidInput("redis badge store: put: badge.repo and badge.commit are required");
     }
-    const std::string& p = options_.key_prefix;
-    std::vector<std::string> keys = {RedisBadgeKey(p, badge.repo, badge.commit),
-                                     IndexKey("commits", badge.repo)};
+    std::vector<std::string> keys = {RedisBadgeKey(p_, badge.repo, badge.commit),
+                                     RedisTaggedKey(p_, "commits", badge.repo)};
     if (!record.ref.empty()) {
-      keys.push_back(RedisRefKey(p, badge.repo, record.ref));
-      keys.push_back(IndexKey("refs", badge.repo));
+      keys.push_back(RedisRefKey(p_, badge.repo, record.ref));
+      keys.push_back(RedisTaggedKey(p_, "refs", badge.repo));
     }
-    Slot& slot = PickSlot();
-    std::lock_guard lock(slot.mu);
-    Result<ReplyPtr> reply =
-        Eval(slot, put_sha_, kPutScript, keys,
-             {std::to_string(record.seq), std::string(BadgeStateName(badge.state)),
-              BadgeToJson(badge), record.report_json, NowRfc3339(), badge.commit, record.ref});
+    Lease lease(pool_.PickSlot());
+    Result<ReplyPtr> reply = pool_.Eval(
+        lease.slot(), put_, keys,
+        {std::to_string(record.seq), std::string(BadgeStateName(badge.state)), BadgeToJson(badge),
+         record.report_json, NowRfc3339(), badge.commit, record.ref, record.vsa_json});
     if (!reply.ok()) return reply.error().Wrap("put");
-    if ((*reply)->type != REDIS_REPLY_INTEGER) return Unexpected(reply->get(), "put");
+    if ((*reply)->type != REDIS_REPLY_INTEGER) return pool_.Unexpected(reply->get(), "put");
     return (*reply)->integer == 1 ? PutResult::kWritten : PutResult::kStale;
   }
 
+  Result<std::optional<std::string>> GetBadgeJson(std::string_view repo,
+                                                  std::string_view ref_or_commit,
+                                                  bool by_ref) override {
+    Lease lease(pool_.PickSlot());
+    Result<ReplyPtr> reply =
+        by_ref ? pool_.Eval(lease.slot(), read_ref_, {RedisRefKey(p_, repo, ref_or_commit)},
+                            {RedisBadgeKey(p_, repo, "")})
+               : pool_.Run(lease.slot(), {"HGET", RedisBadgeKey(p_, repo, ref_or_commit), "badge"});
+    return OptionalString(reply, "get badge");
+  }
+
   Status DeleteRef(std::string_view repo, std::string_view ref) override {
-    Slot& slot = PickSlot();
-    std::lock_guard lock(slot.mu);
-    return ExpectInteger(Eval(slot, delete_sha_, kDeleteRefScript,
-                              {RedisRefKey(options_.key_prefix, repo, ref), IndexKey("refs", repo)},
-                              {std::string(ref)}),
-                         "delete ref");
+    Lease lease(pool_.PickSlot());
+    return pool_.ExpectInteger(
+        pool_.Eval(lease.slot(), delete_ref_,
+                   {RedisRefKey(p_, repo, ref), RedisTaggedKey(p_, "refs", repo)},
+                   {std::string(ref)}),
+        "delete ref");
   }
 
   Status PurgeRepo(std::string_view repo) override {
-    Slot& slot = PickSlot();
-    std::lock_guard lock(slot.mu);
-    return ExpectInteger(
-        Eval(slot, purge_sha_, kPurgeScript, {IndexKey("commits", repo), IndexKey("refs", repo)},
-             {RedisBadgeKey(options_.key_prefix, repo, ""),
-              RedisRefKey(options_.key_prefix, repo, "")}),
+    Lease lease(pool_.PickSlot());
+    return pool_.ExpectInteger(
+        pool_.Eval(lease.slot(), purge_,
+                   {RedisTaggedKey(p_, "commits", repo), RedisTaggedKey(p_, "refs", repo)},
+                   {RedisBadgeKey(p_, repo, ""), RedisRefKey(p_, repo, ""), p_, std::string(repo)}),
         "purge repo");
   }
 
   Status MoveRepo(std::string_view from, std::string_view to) override {
     if (from == to) return Status::Ok();
-    Slot& slot = PickSlot();
-    std::lock_guard lock(slot.mu);
+    Lease lease(pool_.PickSlot());
     for (int attempt = 0; attempt < kMoveAttempts; ++attempt) {
-      Result<bool> moved = MoveOnce(slot, from, to);
+      Result<bool> moved = MoveOnce(lease.slot(), from, to);
       if (!moved.ok()) return moved.error().Wrap("move repo");
       if (*moved) return Status::Ok();
     }
-    return Unavailable(Where() + ": move repo: the repository kept changing; try again");
+    return Unavailable(pool_.Where() + ": move repo: the repository kept changing; try again");
   }
 
   Status Ping() override {
-    Slot& slot = PickSlot();
-    std::lock_guard lock(slot.mu);
-    Result<ReplyPtr> reply = Run(slot, {"PING"});
+    Lease lease(pool_.PickSlot());
+    Result<ReplyPtr> reply = pool_.Run(lease.slot(), {"PING"});
     if (!reply.ok()) return reply.error().Wrap("ping");
-    if ((*reply)->type != REDIS_REPLY_STATUS) return Unexpected(reply->get(), "ping");
+    if ((*reply)->type != REDIS_REPLY_STATUS) return pool_.Unexpected(reply->get(), "ping");
     return Status::Ok();
   }
 
   Result<std::optional<BadgeRecord>> GetRevision(std::string_view repo,
                                                  std::string_view commit) override {
-    Slot& slot = PickSlot();
-    std::lock_guard lock(slot.mu);
-    return ReadRecord(slot, RedisBadgeKey(options_.key_prefix, repo, commit), "");
+    Lease lease(pool_.PickSlot());
+    return ReadRecord(lease.slot(), RedisBadgeKey(p_, repo, commit), "");
   }
 
   Result<std::optional<BadgeRecord>> GetRef(std::string_view repo, std::string_view ref) override {
-    Slot& slot = PickSlot();
-    std::lock_guard lock(slot.mu);
+    Lease lease(pool_.PickSlot());
     Result<ReplyPtr> pointer =
-        Run(slot, {"HGET", RedisRefKey(options_.key_prefix, repo, ref), "commit"});
-    if (!pointer.ok()) return pointer.error().Wrap("get ref");
-    if ((*pointer)->type == REDIS_REPLY_NIL) return std::optional<BadgeRecord>();
-    if ((*pointer)->type != REDIS_REPLY_STRING) return Unexpected(pointer->get(), "get ref");
-    std::string commit = ReplyText(pointer->get());
-    return ReadRecord(slot, RedisBadgeKey(options_.key_prefix, repo, commit), ref);
+        pool_.Run(lease.slot(), {"HGET", RedisRefKey(p_, repo, ref), "commit"});
+    Result<std::optional<std::string>> commit = OptionalString(pointer, "get ref");
+    if (!commit.ok()) return commit.error();
+    if (!commit->has_value()) return std::optional<BadgeRecord>();
+    return ReadRecord(lease.slot(), RedisBadgeKey(p_, repo, **commit), ref);
+  }
+
+  Result<std::optional<std::string>> GetCachedNode(std::string_view repo, std::string_view commit,
+                                                   std::string_view policy_digest) override {
+    if (Status s = CheckNodeKey(repo, commit, policy_digest); !s.ok()) return s.error();
+    Lease lease(pool_.PickSlot());
+    return OptionalString(
+        pool_.Run(lease.slot(), {"HGET", RedisRepoKey(p_, "node", repo, commit), policy_digest}),
+        "get cached node");
+  }
+
+  Status PutCachedNode(std::string_view repo, std::string_view commit,
+                       std::string_view policy_digest, std::string_view node_json) override {
+    if (Status s = CheckNodeKey(repo, commit, policy_digest); !s.ok()) return s;
+    Lease lease(pool_.PickSlot());
+    return pool_.ExpectInteger(
+        pool_.Eval(lease.slot(), put_node_,
+                   {RedisRepoKey(p_, "node", repo, commit), RedisTaggedKey(p_, "nodes", repo)},
+                   {std::string(policy_digest), std::string(node_json), std::string(commit)}),
+        "put cached node");
+  }
+
+  Status DropCachedNodes(std::string_view repo, std::string_view commit) override {
+    Lease lease(pool_.PickSlot());
+    return pool_.ExpectInteger(
+        pool_.Eval(lease.slot(), drop_nodes_,
+                   {RedisRepoKey(p_, "node", repo, commit), RedisTaggedKey(p_, "nodes", repo)},
+                   {std::string(commit)}),
+        "drop cached nodes");
+  }
+
+  Status RecordLineage(const RevisionKey& child, const std::vector<RevisionKey>& parents,
+                       const std::vector<std::string>& signers) override {
+    if (Status s = ValidateRevisionKey(child, "record lineage"); !s.ok()) return s;
+    std::vector<std::string> argv = {p_, child.repo, child.commit, std::to_string(parents.size())};
+    for (const RevisionKey& parent : parents) {
+      if (Status s = ValidateRevisionKey(parent, "record lineage"); !s.ok()) return s;
+      argv.push_back(parent.repo);
+      argv.push_back(parent.commit);
+    }
+    for (const std::string& signer : signers) {
+      if (signer.empty()) return InvalidInput("redis badge store: record lineage: empty signer");
+      argv.push_back(signer);
+    }
+    Lease lease(pool_.PickSlot());
+    return pool_.ExpectInteger(pool_.Eval(lease.slot(), lineage_, {}, argv), "record lineage");
+  }
+
+  Result<std::vector<RevisionKey>> Children(const RevisionKey& parent) override {
+    return RevisionSet(RedisRepoKey(p_, "children", parent.repo, parent.commit), "children");
+  }
+
+  Result<std::vector<RevisionKey>> SignedBy(std::string_view signer) override {
+    return RevisionSet(RedisTaggedKey(p_, "signed", signer), "signed by");
+  }
+
+  Status AddRevocation(const Revocation& r) override {
+    if (Status s = ValidateRevocation(r); !s.ok()) return s;
+    std::vector<std::string> keys = {RevocationsKey()};
+    if (r.kind == "revision") keys.push_back(RedisTaggedKey(p_, "revoked", r.repo));
+    Lease lease(pool_.PickSlot());
+    return pool_.ExpectInteger(
+        pool_.Eval(lease.slot(), revoke_, keys,
+                   {RedisJoinFields({r.kind, r.repo, r.commit, r.signer}),
+                    RedisJoinFields({r.kind, r.repo, r.commit, r.signer, r.reason, r.created_at})}),
+        "add revocation");
+  }
+
+  Result<std::vector<Revocation>> ListRevocations() override {
+    Result<std::vector<std::string>> values = Strings({"HVALS", RevocationsKey()}, "revocations");
+    if (!values.ok()) return values.error();
+    std::vector<Revocation> out;
+    for (const std::string& value : *values) {
+      std::optional<std::vector<std::string>> f = RedisSplitFields(value);
+      if (!f || f->size() != 6) {
+        return Internal("redis badge store: " + RevocationsKey() + ": a stored value is corrupt");
+      }
+      out.push_back(Revocation{(*f)[0], (*f)[1], (*f)[2], (*f)[3], (*f)[4], (*f)[5]});
+    }
+    std::sort(out.begin(), out.end(), [](const Revocation& a, const Revocation& b) {
+      return std::tie(a.kind, a.repo, a.commit, a.signer) <
+             std::tie(b.kind, b.repo, b.commit, b.signer);
+    });
+    return out;
   }
 
  private:
-  // The per-repository index sets ("commits" or "refs") that PurgeRepo and MoveRepo walk.
-  std::string IndexKey(std::string_view kind, std::string_view repo) const {
-    std::string key = RedisRefKey(options_.key_prefix, repo, "");  // "<p>:ref:{repo}:"
-    key.replace(options_.key_prefix.size() + 1, 3, kind);
-    key.pop_back();  // drop the trailing ':'
-    return key;
-  }
-
-  // EVALSHA, falling back to EVAL when the server lost its script cache (restart, SCRIPT
-  // FLUSH); EVAL also caches the script again. REQUIRES: slot.mu held.
-  Result<ReplyPtr> Eval(Slot& slot, const std::string& sha, const char* source,
-                        const std::vector<std::string>& keys,
-                        const std::vector<std::string>& argv) {
-    std::vector<std::string> args = {"EVALSHA", sha, std::to_string(keys.size())};
-    args.insert(args.end(), keys.begin(), keys.end());
-    args.insert(args.end(), argv.begin(), argv.end());
-    Result<ReplyPtr> reply = Run(slot, args);
-    if (reply.ok() && (*reply)->type == REDIS_REPLY_ERROR &&
-        ReplyText(reply->get()).rfind("NOSCRIPT", 0) == 0) {
-      args[0] = "EVAL";
-      args[1] = source;
-      reply = Run(slot, args);
+  static Status CheckNodeKey(std::string_view repo, std::string_view commit,
+                             std::string_view policy_digest) {
+    if (repo.empty() || commit.empty() || policy_digest.empty()) {
+      return InvalidInput(
+          "redis badge store: cached node: repo, commit and policy digest are required");
     }
-    return reply;
-  }
-
-  Status ExpectInteger(const Result<ReplyPtr>& reply, std::string_view what) const {
-    if (!reply.ok()) return reply.error().Wrap(what);
-    if ((*reply)->type != REDIS_REPLY_INTEGER) return Unexpected(reply->get(), what);
     return Status::Ok();
   }
 
-  Result<std::vector<std::string>> Members(Slot& slot, const std::string& key) {
-    Result<ReplyPtr> reply = Run(slot, {"SMEMBERS", key});
-    if (!reply.ok()) return reply.error();
-    if ((*reply)->type != REDIS_REPLY_ARRAY) return Unexpected(reply->get(), "SMEMBERS");
+  std::string RevocationsKey() const { return p_ + ":revocations"; }
+
+  // A bulk string or nil reply.
+  Result<std::optional<std::string>> OptionalString(const Result<ReplyPtr>& reply,
+                                                    std::string_view what) const {
+    if (!reply.ok()) return reply.error().Wrap(what);
+    if ((*reply)->type == REDIS_REPLY_NIL) return std::optional<std::string>();
+    if ((*reply)->type != REDIS_REPLY_STRING) return pool_.Unexpected(reply->get(), what);
+    return std::optional<std::string>(ReplyText(reply->get()));
+  }
+
+  // An array-of-strings reply (SMEMBERS, HVALS).
+  Result<std::vector<std::string>> Strings(const std::vector<std::string_view>& args,
+                                           std::string_view what) {
+    Lease lease(pool_.PickSlot());
+    return StringsLocked(lease.slot(), args, what);
+  }
+  Result<std::vector<std::string>> StringsLocked(RedisPool::Slot& slot,
+                                                 const std::vector<std::string_view>& args,
+                                                 std::string_view what) {
+    Result<ReplyPtr> reply = pool_.Run(slot, args);
+    if (!reply.ok()) return reply.error().Wrap(what);
+    if ((*reply)->type != REDIS_REPLY_ARRAY) return pool_.Unexpected(reply->get(), what);
     std::vector<std::string> out;
     for (size_t i = 0; i < (*reply)->elements; ++i) out.push_back(ReplyText((*reply)->element[i]));
     return out;
   }
 
+  // A lineage set of encoded revisions, decoded and sorted.
+  Result<std::vector<RevisionKey>> RevisionSet(const std::string& key, std::string_view what) {
+    Result<std::vector<std::string>> members = Strings({"SMEMBERS", key}, what);
+    if (!members.ok()) return members.error();
+    std::vector<RevisionKey> out;
+    for (const std::string& member : *members) {
+      std::optional<std::vector<std::string>> parts = RedisSplitFields(member);
+      if (!parts || parts->size() != 2) {
+        return Internal("redis badge store: " + key + ": a stored member is corrupt");
+      }
+      out.push_back(RevisionKey{(*parts)[0], (*parts)[1]});
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
   // Reads `from`, renames its badges, and moves everything in one script. False when `from`
-  // changed in between (nothing written).
-  Result<bool> MoveOnce(Slot& slot, std::string_view from, std::string_view to) {
-    const std::string& p = options_.key_prefix;
-    Result<std::vector<std::string>> commits = Members(slot, IndexKey("commits", from));
+  // changed in between (nothing written). REQUIRES: slot.mu held.
+  Result<bool> MoveOnce(RedisPool::Slot& slot, std::string_view from, std::string_view to) {
+    std::string from_commits = RedisTaggedKey(p_, "commits", from);
+    std::string from_refs = RedisTaggedKey(p_, "refs", from);
+    Result<std::vector<std::string>> commits = StringsLocked(slot, {"SMEMBERS", from_commits}, "");
     if (!commits.ok()) return commits.error();
-    Result<std::vector<std::string>> refs = Members(slot, IndexKey("refs", from));
+    Result<std::vector<std::string>> refs = StringsLocked(slot, {"SMEMBERS", from_refs}, "");
     if (!refs.ok()) return refs.error();
-    std::vector<std::string> keys = {IndexKey("commits", from), IndexKey("refs", from),
-                                     IndexKey("commits", to), IndexKey("refs", to)};
+    std::vector<std::string> keys = {from_commits, from_refs, RedisTaggedKey(p_, "commits", to),
+                                     RedisTaggedKey(p_, "refs", to)};
     std::vector<std::string> argv = {std::to_string(commits->size()), std::to_string(refs->size())};
     for (const std::string& commit : *commits) {
       Result<std::optional<BadgeRecord>> record =
-          ReadRecord(slot, RedisBadgeKey(p, from, commit), "");
+          ReadRecord(slot, RedisBadgeKey(p_, from, commit), "");
       if (!record.ok()) return record.error();
       if (!record->has_value()) return false;  // changed under us
-      keys.push_back(RedisBadgeKey(p, from, commit));
-      keys.push_back(RedisBadgeKey(p, to, commit));
+      keys.push_back(RedisBadgeKey(p_, from, commit));
+      keys.push_back(RedisBadgeKey(p_, to, commit));
       argv.push_back(std::to_string((*record)->seq));
       argv.push_back(BadgeToJson(RenamedRecord(**record, from, to).badge));
       argv.push_back(commit);
     }
     for (const std::string& ref : *refs) {
-      keys.push_back(RedisRefKey(p, from, ref));
-      keys.push_back(RedisRefKey(p, to, ref));
+      keys.push_back(RedisRefKey(p_, from, ref));
+      keys.push_back(RedisRefKey(p_, to, ref));
       argv.push_back(ref);
     }
-    Result<ReplyPtr> reply = Eval(slot, move_sha_, kMoveScript, keys, argv);
+    argv.insert(argv.end(), {p_, std::string(from), std::string(to)});
+    Result<ReplyPtr> reply = pool_.Eval(slot, move_, keys, argv);
     if (!reply.ok()) return reply.error();
-    if ((*reply)->type != REDIS_REPLY_INTEGER) return Unexpected(reply->get(), "move");
+    if ((*reply)->type != REDIS_REPLY_INTEGER) return pool_.Unexpected(reply->get(), "move");
     return (*reply)->integer == 1;
   }
 
-  std::string Where() const {
-    return "redis " + endpoint_.host + ":" + std::to_string(endpoint_.port);
-  }
-
-  Error Unexpected(const redisReply* r, std::string_view what) const {
-    std::string detail = r->type == REDIS_REPLY_ERROR ? ReplyText(r) : "unexpected reply type";
-    return Unavailable(Where() + ": " + std::string(what) + ": " + detail);
-  }
-
-  Slot& PickSlot() { return slots_[next_slot_++ % slots_.size()]; }
-
-  // A fresh connection with the command timeout and keepalive applied (hiredis 0.14 does not
-  // re-apply them on redisReconnect, so we never use it).
-  Status Connect(Slot& slot) {
-    ContextPtr ctx(redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port,
-                                           ToTimeval(options_.connect_timeout)));
-    if (ctx == nullptr) return Unavailable(Where() + ": cannot allocate a connection");
-    if (ctx->err != 0) return Unavailable(Where() + ": connect: " + ctx->errstr);
-    if (redisSetTimeout(ctx.get(), ToTimeval(options_.command_timeout)) != REDIS_OK ||
-        redisEnableKeepAlive(ctx.get()) != REDIS_OK) {
-      return Unavailable(Where() + ": cannot set socket options: " + ctx->errstr);
-    }
-    slot.ctx = std::move(ctx);
-    if (!endpoint_.password.empty()) {
-      if (Status s = Expect(slot, {"AUTH", endpoint_.password}, "AUTH"); !s.ok()) return s;
-    }
-    if (endpoint_.db != 0) {
-      if (Status s = Expect(slot, {"SELECT", std::to_string(endpoint_.db)}, "SELECT"); !s.ok()) {
-        return s;
-      }
-    }
-    return Status::Ok();
-  }
-
-  // Runs a command that must answer +OK; drops the connection otherwise.
-  Status Expect(Slot& slot, const std::vector<std::string>& args, std::string_view what) {
-    Result<ReplyPtr> r = Run(slot, args);
-    if (!r.ok()) return r.error();
-    if ((*r)->type != REDIS_REPLY_STATUS) {
-      Error e = Unexpected(r->get(), what);
-      slot.ctx.reset();
-      return e;
-    }
-    return Status::Ok();
-  }
-
-  // Sends one command on `slot` (connecting first if needed). A NULL reply means the
-  // connection is dead: it is dropped, and the next call reconnects. ERROR replies are
-  // returned to the caller. REQUIRES: slot.mu held.
-  Result<ReplyPtr> Run(Slot& slot, const std::vector<std::string>& args) {
-    if (slot.ctx == nullptr) {
-      if (Status s = Connect(slot); !s.ok()) {
-        slot.ctx.reset();
-        return s.error();
-      }
-    }
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (const std::string& a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    ReplyPtr reply(static_cast<redisReply*>(
-        redisCommandArgv(slot.ctx.get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
-    if (reply == nullptr) {
-      std::string why = slot.ctx->errstr;
-      slot.ctx.reset();
-      return Unavailable(Where() + ": " + (why.empty() ? "connection lost" : why));
-    }
-    return reply;
-  }
-
-  Result<std::optional<BadgeRecord>> ReadRecord(Slot& slot, const std::string& key,
+  Result<std::optional<BadgeRecord>> ReadRecord(RedisPool::Slot& slot, const std::string& key,
                                                 std::string_view ref) {
-    Result<ReplyPtr> r = Run(slot, {"HMGET", key, "seq", "badge", "report"});
+    Result<ReplyPtr> r = pool_.Run(slot, {"HMGET", key, "seq", "badge", "report", "vsa"});
     if (!r.ok()) return r.error().Wrap("get");
     const redisReply* reply = r->get();
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 3) return Unexpected(reply, "get");
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 4) {
+      return pool_.Unexpected(reply, "get");
+    }
     const redisReply* seq = reply->element[0];
     const redisReply* badge_json = reply->element[1];
     if (seq->type == REDIS_REPLY_NIL && badge_json->type == REDIS_REPLY_NIL) {
@@ -334,15 +335,22 @@ class RedisBadgeStore final : public BadgeStore {
     }
     record.badge = std::move(*badge);
     record.report_json = ReplyText(reply->element[2]);
+    record.vsa_json = ReplyText(reply->element[3]);
     record.ref = std::string(ref);
     return std::optional<BadgeRecord>(std::move(record));
   }
 
-  const RedisStoreOptions options_;
-  const RedisEndpoint endpoint_;
-  std::vector<Slot> slots_;
-  std::atomic<size_t> next_slot_{0};
-  std::string put_sha_, delete_sha_, purge_sha_, move_sha_;  // set once by Init
+  RedisPool pool_;
+  const std::string p_;  // the key prefix
+  RedisScript put_{internal::kPutScript, ""};
+  RedisScript read_ref_{internal::kReadRefBadgeScript, ""};
+  RedisScript delete_ref_{internal::kDeleteRefScript, ""};
+  RedisScript purge_{WithLib(internal::kPurgeScript), ""};
+  RedisScript move_{WithLib(internal::kMoveScript), ""};
+  RedisScript lineage_{WithLib(internal::kRecordLineageScript), ""};
+  RedisScript put_node_{internal::kPutNodeScript, ""};
+  RedisScript drop_nodes_{internal::kDropNodesScript, ""};
+  RedisScript revoke_{internal::kAddRevocationScript, ""};
 };
 
 }  // namespace

@@ -9,8 +9,17 @@
 #include <utility>
 #include <vector>
 
+#include "sqlite_lineage.h"
+#include "sqlite_util.h"
+
 namespace provbadge::badges {
 namespace {
+
+using internal::ColumnText;
+using internal::DbPtr;
+using internal::SqliteError;
+using internal::StmtPtr;
+using internal::StmtUse;
 
 constexpr int kBusyTimeoutMs = 5000;
 
@@ -27,11 +36,11 @@ CREATE TABLE IF NOT EXISTS refs(
 
 // Written when newer, or equal while the stored badge is pending (badge_store.h).
 constexpr char kUpsertRevision[] = R"sql(
-INSERT INTO revisions(repo, "commit", seq, state, badge_json, report_json)
-VALUES(?1, ?2, ?3, ?4, ?5, ?6)
+INSERT INTO revisions(repo, "commit", seq, state, badge_json, report_json, vsa_json)
+VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)
 ON CONFLICT(repo, "commit") DO UPDATE SET
   seq = excluded.seq, state = excluded.state, badge_json = excluded.badge_json,
-  report_json = excluded.report_json
+  report_json = excluded.report_json, vsa_json = excluded.vsa_json
 WHERE excluded.seq > revisions.seq OR (excluded.seq = revisions.seq AND revisions.state = 'pending')
 )sql";
 
@@ -43,50 +52,25 @@ WHERE excluded.seq > refs.seq OR (excluded.seq = refs.seq AND excluded."commit" 
 )sql";
 
 constexpr char kSelectRevision[] = R"sql(
-SELECT seq, badge_json, report_json FROM revisions WHERE repo = ?1 AND "commit" = ?2
+SELECT seq, badge_json, report_json, vsa_json FROM revisions WHERE repo = ?1 AND "commit" = ?2
 )sql";
 
 constexpr char kSelectRef[] = R"sql(
-SELECT r.seq, r.badge_json, r.report_json FROM refs f
+SELECT r.seq, r.badge_json, r.report_json, r.vsa_json FROM refs f
 JOIN revisions r ON r.repo = f.repo AND r."commit" = f."commit"
 WHERE f.repo = ?1 AND f.ref = ?2
 )sql";
 
-struct DbCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using DbPtr = std::unique_ptr<sqlite3, DbCloser>;
-using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+// The HTTP read path (GetBadgeJson): the stored badge bytes only.
+constexpr char kSelectBadgeJson[] = R"sql(
+SELECT badge_json FROM revisions WHERE repo = ?1 AND "commit" = ?2
+)sql";
 
-// Resets a shared prepared statement when a use of it ends, however it ends.
-class StmtUse {
- public:
-  explicit StmtUse(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~StmtUse() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  StmtUse(const StmtUse&) = delete;
-  StmtUse& operator=(const StmtUse&) = delete;
-  sqlite3_stmt* get() const { return stmt_; }
-
- private:
-  sqlite3_stmt* stmt_;
-};
-
-Error SqliteError(sqlite3* db, std::string_view what) {
-  return Unavailable("sqlite badge store: " + std::string(what) + ": " + sqlite3_errmsg(db));
-}
-
-std::string ColumnText(sqlite3_stmt* stmt, int col) {
-  const unsigned char* text = sqlite3_column_text(stmt, col);
-  return text == nullptr ? std::string()
-                         : std::string(reinterpret_cast<const char*>(text),
-                                       static_cast<size_t>(sqlite3_column_bytes(stmt, col)));
-}
+constexpr char kSelectRefBadgeJson[] = R"sql(
+SELECT r.badge_json FROM refs f
+JOIN revisions r ON r.repo = f.repo AND r."commit" = f."commit"
+WHERE f.repo = ?1 AND f.ref = ?2
+)sql";
 
 class SqliteBadgeStore final : public BadgeStore {
  public:
@@ -101,6 +85,42 @@ class SqliteBadgeStore final : public BadgeStore {
   Status PurgeRepo(std::string_view repo) override;
   Status MoveRepo(std::string_view from, std::string_view to) override;
   Status Ping() override;
+  Result<std::optional<std::string>> GetBadgeJson(std::string_view repo,
+                                                  std::string_view ref_or_commit,
+                                                  bool by_ref) override;
+  Result<std::optional<std::string>> GetCachedNode(std::string_view repo, std::string_view commit,
+                                                   std::string_view policy_digest) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return internal::SqliteGetCachedNode(db_.get(), repo, commit, policy_digest);
+  }
+  Status PutCachedNode(std::string_view repo, std::string_view commit,
+                       std::string_view policy_digest, std::string_view node_json) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return internal::SqlitePutCachedNode(db_.get(), repo, commit, policy_digest, node_json);
+  }
+  Status DropCachedNodes(std::string_view repo, std::string_view commit) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return internal::SqliteDropCachedNodes(db_.get(), repo, commit);
+  }
+  Status RecordLineage(const RevisionKey& child, const std::vector<RevisionKey>& parents,
+                       const std::vector<std::string>& signers) override;
+  Result<std::vector<RevisionKey>> Children(const RevisionKey& parent) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return internal::SqliteChildren(db_.get(), parent);
+  }
+  Result<std::vector<RevisionKey>> SignedBy(std::string_view signer) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return internal::SqliteSignedBy(db_.get(), signer);
+  }
+  Status AddRevocation(const Revocation& revocation) override {
+    if (Status s = ValidateRevocation(revocation); !s.ok()) return s;
+    std::lock_guard<std::mutex> lock(mu_);
+    return internal::SqliteAddRevocation(db_.get(), revocation);
+  }
+  Result<std::vector<Revocation>> ListRevocations() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    return internal::SqliteListRevocations(db_.get());
+  }
 
  private:
   // Runs `body` inside BEGIN IMMEDIATE ... COMMIT, rolling back when it fails. Holds mu_.
@@ -117,15 +137,20 @@ class SqliteBadgeStore final : public BadgeStore {
 
   std::mutex mu_;
   DbPtr db_;
-  StmtPtr begin_, commit_, rollback_, upsert_revision_, upsert_ref_, select_revision_, select_ref_;
+  StmtPtr begin_, commit_, rollback_, upsert_revision_, upsert_ref_, select_revision_, select_ref_,
+      select_badge_json_, select_ref_badge_json_;
 };
 
 Status SqliteBadgeStore::Prepare() {
-  std::pair<StmtPtr*, const char*> stmts[] = {
-      {&begin_, "BEGIN IMMEDIATE"}, {&commit_, "COMMIT"},
-      {&rollback_, "ROLLBACK"},     {&upsert_revision_, kUpsertRevision},
-      {&upsert_ref_, kUpsertRef},   {&select_revision_, kSelectRevision},
-      {&select_ref_, kSelectRef}};
+  std::pair<StmtPtr*, const char*> stmts[] = {{&begin_, "BEGIN IMMEDIATE"},
+                                              {&commit_, "COMMIT"},
+                                              {&rollback_, "ROLLBACK"},
+                                              {&upsert_revision_, kUpsertRevision},
+                                              {&upsert_ref_, kUpsertRef},
+                                              {&select_revision_, kSelectRevision},
+                                              {&select_ref_, kSelectRef},
+                                              {&select_badge_json_, kSelectBadgeJson},
+                                              {&select_ref_badge_json_, kSelectRefBadgeJson}};
   for (auto& [out, sql] : stmts) {
     sqlite3_stmt* stmt = nullptr;
     if (sqlite3_prepare_v3(db_.get(), sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
@@ -145,11 +170,7 @@ Status SqliteBadgeStore::Exec(sqlite3_stmt* stmt, std::string_view what) {
 }
 
 Status SqliteBadgeStore::Bind(sqlite3_stmt* stmt, int index, std::string_view text) {
-  if (sqlite3_bind_text(stmt, index, text.data(), static_cast<int>(text.size()),
-                        SQLITE_TRANSIENT) != SQLITE_OK) {
-    return SqliteError(db_.get(), "bind");
-  }
-  return Status::Ok();
+  return internal::BindText(db_.get(), stmt, index, text);
 }
 
 Result<PutResult> SqliteBadgeStore::Put(const BadgeRecord& record) {
@@ -183,7 +204,7 @@ Result<bool> SqliteBadgeStore::PutLocked(const BadgeRecord& record) {
     std::string badge_json = BadgeToJson(badge);
     for (Status s : {Bind(stmt, 1, badge.repo), Bind(stmt, 2, badge.commit),
                      Bind(stmt, 4, BadgeStateName(badge.state)), Bind(stmt, 5, badge_json),
-                     Bind(stmt, 6, record.report_json)}) {
+                     Bind(stmt, 6, record.report_json), Bind(stmt, 7, record.vsa_json)}) {
       if (!s.ok()) return s.error();
     }
     sqlite3_bind_int64(stmt, 3, record.seq);
@@ -221,6 +242,7 @@ Result<std::optional<BadgeRecord>> SqliteBadgeStore::ReadRecord(sqlite3_stmt* st
     return Internal("sqlite badge store: stored badge is corrupt: " + badge.error().message());
   record.badge = std::move(*badge);
   record.report_json = ColumnText(stmt, 2);
+  record.vsa_json = ColumnText(stmt, 3);
   record.ref = ref;
   return std::optional<BadgeRecord>(std::move(record));
 }
@@ -237,6 +259,35 @@ Result<std::optional<BadgeRecord>> SqliteBadgeStore::GetRef(std::string_view rep
   return ReadRecord(select_ref_.get(), repo, ref, ref);
 }
 
+Result<std::optional<std::string>> SqliteBadgeStore::GetBadgeJson(std::string_view repo,
+                                                                  std::string_view ref_or_commit,
+                                                                  bool by_ref) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* stmt = by_ref ? select_ref_badge_json_.get() : select_badge_json_.get();
+  StmtUse use(stmt);
+  for (Status s : {Bind(stmt, 1, repo), Bind(stmt, 2, ref_or_commit)}) {
+    if (!s.ok()) return s.error();
+  }
+  int rc = sqlite3_step(stmt);
+  if (rc == SQLITE_DONE) return std::optional<std::string>();
+  if (rc != SQLITE_ROW) return SqliteError(db_.get(), "read badge");
+  return std::optional<std::string>(ColumnText(stmt, 0));
+}
+
+Status SqliteBadgeStore::RecordLineage(const RevisionKey& child,
+                                       const std::vector<RevisionKey>& parents,
+                                       const std::vector<std::string>& signers) {
+  if (Status s = ValidateRevisionKey(child, "record lineage"); !s.ok()) return s;
+  for (const RevisionKey& parent : parents) {
+    if (Status s = ValidateRevisionKey(parent, "record lineage"); !s.ok()) return s;
+  }
+  for (const std::string& signer : signers) {
+    if (signer.empty()) return InvalidInput("sqlite badge store: record lineage: empty signer");
+  }
+  return InTransaction(
+      [&] { return internal::SqliteRecordLineage(db_.get(), child, parents, signers); });
+}
+
 template <typename Body>
 Status SqliteBadgeStore::InTransaction(Body body) {
   std::lock_guard<std::mutex> lock(mu_);
@@ -251,17 +302,7 @@ Status SqliteBadgeStore::InTransaction(Body body) {
 }
 
 Status SqliteBadgeStore::RunOnce(const char* sql, std::initializer_list<std::string_view> args) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr) != SQLITE_OK) {
-    return SqliteError(db_.get(), "prepare");
-  }
-  StmtPtr stmt(raw);
-  int index = 1;
-  for (std::string_view arg : args) {
-    if (Status s = Bind(stmt.get(), index++, arg); !s.ok()) return s;
-  }
-  if (sqlite3_step(stmt.get()) != SQLITE_DONE) return SqliteError(db_.get(), "write");
-  return Status::Ok();
+  return internal::ExecOnce(db_.get(), sql, args);
 }
 
 Status SqliteBadgeStore::DeleteRef(std::string_view repo, std::string_view ref) {
@@ -273,6 +314,7 @@ Status SqliteBadgeStore::DeleteRef(std::string_view repo, std::string_view ref) 
 Status SqliteBadgeStore::PurgeRepo(std::string_view repo) {
   return InTransaction([&] {
     if (Status s = RunOnce("DELETE FROM refs WHERE repo = ?1", {repo}); !s.ok()) return s;
+    if (Status s = internal::SqlitePurgeLineage(db_.get(), repo); !s.ok()) return s;
     return RunOnce("DELETE FROM revisions WHERE repo = ?1", {repo});
   });
 }
@@ -314,6 +356,7 @@ WHERE excluded.seq > refs.seq OR (excluded.seq = refs.seq AND excluded."commit" 
 )sql";
   if (Status s = RunOnce(kMoveRefs, {from, to}); !s.ok()) return s;
   if (Status s = RunOnce("DELETE FROM refs WHERE repo = ?1", {from}); !s.ok()) return s;
+  if (Status s = internal::SqliteMoveLineage(db_.get(), from, to); !s.ok()) return s;
   return RunOnce("DELETE FROM revisions WHERE repo = ?1", {from});
 }
 
@@ -342,6 +385,7 @@ Result<std::unique_ptr<BadgeStore>> OpenSqliteBadgeStore(const std::string& path
   if (sqlite3_exec(db.get(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
     return SqliteError(db.get(), "open " + path);
   }
+  if (Status s = internal::SqliteLineageSchema(db.get()); !s.ok()) return s.error();
   auto store = std::make_unique<SqliteBadgeStore>(std::move(db));
   if (Status s = store->Prepare(); !s.ok()) return s.error();
   return std::unique_ptr<BadgeStore>(std::move(store));

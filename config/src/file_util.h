@@ -7,13 +7,14 @@
 #include <cstddef>
 #include <string>
 
+#include "provbadge/common/limits.h"
 #include "provbadge/common/result.h"
 
 namespace provbadge::config {
 
-inline constexpr size_t kMaxConfigFileBytes = 1 << 20;
-inline constexpr size_t kMaxPolicyFileBytes = 4 << 20;
-inline constexpr size_t kMaxKeyFileBytes = 64 << 10;
+inline constexpr size_t kMaxConfigFileBytes = limits::kMaxConfigFileBytes;
+inline constexpr size_t kMaxPolicyFileBytes = limits::kMaxPolicyFileBytes;
+inline constexpr size_t kMaxKeyFileBytes = limits::kMaxKeyFileBytes;
 
 // The whole file. kNotFound when it does not exist; kInvalidInput when it is not a regular
 // file or is larger than `max_bytes`; kUnavailable when reading fails. Messages name `path`.

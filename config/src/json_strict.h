@@ -12,12 +12,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "provbadge/common/limits.h"
 #include "provbadge/common/result.h"
 
 namespace provbadge::config {
 
 // Deepest nesting accepted; the files we read need 4 levels.
-inline constexpr int kMaxJsonDepth = 32;
+inline constexpr int kMaxJsonDepth = limits::kMaxConfigJsonDepth;
 
 // Parses `text`. Errors are kInvalidInput: "invalid JSON: parse error at line 3, column 7: ...",
 // "duplicate key \"kind\" in queue", "nesting deeper than 32 levels".

@@ -8,95 +8,22 @@
 
 #include "file_util.h"
 #include "json_strict.h"
+#include "policy_parts.h"
 #include "provbadge/config/config.h"
-#include "provbadge/verifier/public_key.h"
 #include "suggest.h"
 
 namespace provbadge::config {
 namespace {
 
 using nlohmann::json;
+using policy_parts::CheckKeys;
+using policy_parts::RequireString;
 using verifier::Identity;
 using verifier::Rule;
 using verifier::TrustPolicy;
 
 constexpr int kMinDepth = 1;
 constexpr int kMaxDepth = 64;
-
-// Identity kinds the schema knows but this version cannot verify yet.
-constexpr std::string_view kSigstoreKinds[] = {"certificateIdentity", "certificateOidcIssuer"};
-constexpr std::string_view kChainKind = "certificateChain";
-
-Status CheckKeys(const json& object, const std::string& where,
-                 const std::vector<std::string>& allowed) {
-  for (const auto& [key, value] : object.items()) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      return InvalidInput(where + (where.empty() ? "" : ".") + key + ": unknown key" +
-                          DidYouMean(key, allowed));
-    }
-  }
-  return Status::Ok();
-}
-
-Result<std::string> RequireString(const json& object, const std::string& key,
-                                  const std::string& where) {
-  auto it = object.find(key);
-  if (it == object.end()) return InvalidInput(where + ": missing \"" + key + "\"");
-  if (!it->is_string()) {
-    return InvalidInput(where + "." + key + ": must be a string (got " +
-                        std::string(JsonTypeName(*it)) + ")");
-  }
-  std::string value = it->get<std::string>();
-  if (value.empty()) return InvalidInput(where + "." + key + ": must not be empty");
-  return value;
-}
-
-Status RejectUnsupportedKinds(const json& entry, const std::string& where) {
-  for (std::string_view kind : kSigstoreKinds) {
-    if (entry.contains(kind)) {
-      return InvalidInput(where + ": certificateIdentity/certificateOidcIssuer identities are " +
-                          "not supported until the sigstore version; use \"key\"");
-    }
-  }
-  if (entry.contains(kChainKind)) {
-    return InvalidInput(where + ": certificateChain identities are not supported until the " +
-                        "sigstore version; use \"key\"");
-  }
-  return Status::Ok();
-}
-
-Result<std::shared_ptr<const verifier::PublicKey>> LoadKey(const std::string& key_path,
-                                                           const std::string& base_dir,
-                                                           const std::string& where) {
-  std::string context = where + ": key " + key_path;
-  Result<std::string> pem = ReadSmallFile(ResolveAgainst(base_dir, key_path), kMaxKeyFileBytes);
-  // Whatever the reason, a key the policy names but we cannot read makes the policy unusable.
-  if (!pem.ok()) return InvalidInput(context + ": " + pem.error().message());
-  auto key = verifier::PublicKey::FromPem(*pem);
-  if (!key.ok())
-    return InvalidInput(context + ": not a usable public key: " + key.error().message());
-  return *key;
-}
-
-Result<Identity> ParseIdentity(const json& entry, size_t index, const std::string& base_dir,
-                               std::set<std::string>& names) {
-  std::string where = "identities[" + std::to_string(index) + "]";
-  if (!entry.is_object()) {
-    return InvalidInput(where + ": must be an object (got " + std::string(JsonTypeName(entry)) +
-                        ")");
-  }
-  Result<std::string> name = RequireString(entry, "name", where);
-  if (!name.ok()) return name.error();
-  where += " \"" + *name + "\"";
-  if (!names.insert(*name).second) return InvalidInput(where + ": duplicate identity name");
-  if (Status kind = RejectUnsupportedKinds(entry, where); !kind.ok()) return kind.error();
-  if (Status keys = CheckKeys(entry, where, {"name", "key"}); !keys.ok()) return keys.error();
-  Result<std::string> key_path = RequireString(entry, "key", where);
-  if (!key_path.ok()) return key_path.error();
-  auto key = LoadKey(*key_path, base_dir, where);
-  if (!key.ok()) return key.error();
-  return Identity{*name, *key};
-}
 
 // A rule's "publishers" or "builders": identity names, each defined and listed once.
 Result<std::vector<std::string>> ParseNames(const json& rule, const std::string& key,
@@ -193,6 +120,55 @@ Result<verifier::RehashMode> ParseRehash(const json& document) {
   return mode;
 }
 
+// "fidelity": "off" | "always" | "gguf-up-to-<N>-GB" (N whole GiB, 1..1048576; default off).
+Result<verifier::FidelityPolicy> ParseFidelity(const json& document) {
+  verifier::FidelityPolicy fidelity;
+  auto it = document.find("fidelity");
+  if (it == document.end()) return fidelity;
+  const std::string expected =
+      "fidelity: must be \"off\", \"always\" or \"gguf-up-to-<N>-GB\" with N a whole number "
+      "of GiB from 1 to 1048576 (got " +
+      it->dump() + ")";
+  if (!it->is_string()) return InvalidInput(expected);
+  const std::string value = it->get<std::string>();
+  if (value == "off") return fidelity;
+  if (value == "always") {
+    fidelity.mode = verifier::FidelityMode::kAlways;
+    return fidelity;
+  }
+  constexpr std::string_view kPrefix = "gguf-up-to-", kSuffix = "-GB";
+  std::string_view v = value;
+  if (v.size() <= kPrefix.size() + kSuffix.size() || v.substr(0, kPrefix.size()) != kPrefix ||
+      v.substr(v.size() - kSuffix.size()) != kSuffix) {
+    return InvalidInput(expected);
+  }
+  std::string_view digits = v.substr(kPrefix.size(), v.size() - kPrefix.size() - kSuffix.size());
+  if (digits.size() > 7 || digits[0] == '0') return InvalidInput(expected);
+  uint64_t gib = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return InvalidInput(expected);
+    gib = gib * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (gib < 1 || gib > (1u << 20)) return InvalidInput(expected);
+  fidelity.mode = verifier::FidelityMode::kGgufUpTo;
+  fidelity.max_bytes = gib << 30;
+  return fidelity;
+}
+
+// A certificateIdentity identity is checked against the trusted roots: without one it could
+// never verify, which is a policy mistake worth saying at load time.
+Status CheckSigstoreHasRoots(const TrustPolicy& policy) {
+  if (!policy.trusted_roots.empty()) return Status::Ok();
+  for (size_t i = 0; i < policy.identities.size(); ++i) {
+    const verifier::Identity& id = policy.identities[i];
+    if (id.kind != verifier::Identity::Kind::kSigstore) continue;
+    return InvalidInput("identities[" + std::to_string(i) + "] \"" + id.name +
+                        "\": a certificateIdentity identity needs \"trustedRoots\" (the Fulcio "
+                        "CAs and logs its certificates are checked against), and there are none");
+  }
+  return Status::Ok();
+}
+
 std::string Sha256Digest(std::string_view bytes) {
   unsigned char hash[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
@@ -211,7 +187,7 @@ std::string Sha256Digest(std::string_view bytes) {
 Status ParseIdentities(const json& list, const std::string& base_dir, TrustPolicy& policy,
                        std::set<std::string>& names) {
   for (size_t i = 0; i < list.size(); ++i) {
-    Result<Identity> identity = ParseIdentity(list[i], i, base_dir, names);
+    Result<Identity> identity = policy_parts::ParseIdentity(list[i], i, base_dir, names);
     if (!identity.ok()) return identity.error();
     policy.identities.push_back(std::move(*identity));
   }
@@ -232,7 +208,8 @@ Result<TrustPolicy> ParseDocument(const json& document, const std::string& base_
     return InvalidInput("the policy must be a JSON object (got " +
                         std::string(JsonTypeName(document)) + ")");
   }
-  if (Status keys = CheckKeys(document, "", {"identities", "rules", "maxDepth", "rehash"});
+  if (Status keys = CheckKeys(
+          document, "", {"identities", "trustedRoots", "rules", "maxDepth", "rehash", "fidelity"});
       !keys.ok()) {
     return keys.error();
   }
@@ -252,6 +229,13 @@ Result<TrustPolicy> ParseDocument(const json& document, const std::string& base_
   Result<verifier::RehashMode> rehash = ParseRehash(document);
   if (!rehash.ok()) return rehash.error();
   policy.rehash = *rehash;
+  auto roots = policy_parts::ParseTrustedRoots(document, base_dir);
+  if (!roots.ok()) return roots.error();
+  policy.trusted_roots = std::move(*roots);
+  if (Status s = CheckSigstoreHasRoots(policy); !s.ok()) return s.error();
+  Result<verifier::FidelityPolicy> fidelity = ParseFidelity(document);
+  if (!fidelity.ok()) return fidelity.error();
+  policy.fidelity = *fidelity;
   return policy;
 }
 

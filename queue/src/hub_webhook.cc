@@ -10,14 +10,15 @@
 #include <vector>
 
 #include "provbadge/common/json_depth.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::queue {
 namespace {
 
 using Json = nlohmann::json;
 
-constexpr size_t kMaxDepth = 32;
-constexpr size_t kMaxIdLength = 128;
+constexpr size_t kMaxDepth = limits::kMaxHubWebhookJsonDepth;
+constexpr size_t kMaxIdLength = limits::kMaxHubWebhookIdBytes;
 constexpr int kWebhookVersion = 3;
 constexpr std::string_view kSource = "hf-webhook";
 
@@ -143,6 +144,13 @@ Status PlanContent(const Json& payload, const Context& c, WebhookPlan& plan) {
     }
     Result<WebhookAction> action = PublishAction(c, *ref, sha->get<std::string>(), path);
     if (!action.ok()) return action.error();
+    auto old_sha = entry.find("oldSha");
+    if (old_sha != entry.end() && !old_sha->is_null()) {
+      if (!old_sha->is_string() || !ValidateCommit(old_sha->get<std::string>()).ok()) {
+        return InvalidInput(path + ".oldSha: must be 40 lowercase hex characters or null");
+      }
+      action->old_commit = old_sha->get<std::string>();
+    }
     plan.actions.push_back(std::move(action).value());
   }
   if (plan.actions.empty()) plan.ignored = "repo.content event with no updated refs";

@@ -95,11 +95,15 @@ Status Link::Connect() {
   if (s.ok()) s = conn->DeclareQueue(kControlChannel, work, work_args);
   for (const auto& [delay, name] : config_.tiers) {
     if (s.ok()) {
+      // Quorum, so that moving an expired message back to Q is at-least-once (a classic
+      // queue dead-letters at-most-once); the broker needs reject-publish overflow for it.
       s = conn->DeclareQueue(kControlChannel, name,
-                             {{"x-queue-type", std::string("classic")},
+                             {{"x-queue-type", std::string("quorum")},
                               {"x-message-ttl", int64_t{delay.count()}},
                               {"x-dead-letter-exchange", std::string()},
-                              {"x-dead-letter-routing-key", work}});
+                              {"x-dead-letter-routing-key", work},
+                              {"x-dead-letter-strategy", std::string("at-least-once")},
+                              {"x-overflow", std::string("reject-publish")}});
     }
   }
   if (s.ok()) s = conn->ConfirmSelect(kPublishChannel);

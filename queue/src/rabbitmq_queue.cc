@@ -155,6 +155,10 @@ void Shared::Wake() const {
 }
 }  // namespace internal
 
+std::string RetryTierQueueName(std::string_view queue, milliseconds delay) {
+  return std::string(queue) + ".retry.v2." + std::to_string(delay.count()) + "ms";
+}
+
 Result<std::unique_ptr<EventQueue>> OpenRabbitMqQueue(const RabbitMqQueueOptions& options) {
   if (Status s = ValidateOptions(options); !s.ok()) return s.error();
   Result<internal::AmqpEndpoint> endpoint = internal::ParseAmqpUrl(options.url);
@@ -169,8 +173,7 @@ Result<std::unique_ptr<EventQueue>> OpenRabbitMqQueue(const RabbitMqQueueOptions
   config.dlx = options.queue + ".dlx";
   config.dead = options.queue + ".dead";
   for (milliseconds tier : options.retry_delays) {
-    config.tiers.emplace_back(tier,
-                              options.queue + ".retry." + std::to_string(tier.count()) + "ms");
+    config.tiers.emplace_back(tier, RetryTierQueueName(options.queue, tier));
   }
   config.prefetch = options.prefetch;
   config.max_attempts = options.max_attempts;

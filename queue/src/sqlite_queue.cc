@@ -7,6 +7,7 @@
 #include <mutex>
 #include <utility>
 
+#include "provbadge/common/limits.h"
 #include "sqlite_db.h"
 
 namespace provbadge::queue {
@@ -21,7 +22,7 @@ using std::chrono::milliseconds;
 constexpr int kSchemaVersion = 1;
 constexpr int kMaxAttemptsLimit = 1'000'000;  // keeps the lease counter inside the handle
 constexpr int kBusyTimeoutMs = 5000;
-constexpr size_t kMaxMessageIdBytes = 512;
+constexpr size_t kMaxMessageIdBytes = limits::kMaxSqliteMessageIdBytes;
 // Upper bound on one wait in Receive: other processes publish without signalling us.
 constexpr milliseconds kPollInterval{25};
 // Delivery.handle = row id << kLeaseBits | lease.

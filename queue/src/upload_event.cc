@@ -8,19 +8,20 @@
 #include <nlohmann/json.hpp>
 
 #include "provbadge/common/json_depth.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::queue {
 namespace {
 
 using Json = nlohmann::json;
 
-constexpr size_t kMaxBodyBytes = 64 * 1024;
-constexpr size_t kMaxDepth = 16;
+constexpr size_t kMaxBodyBytes = limits::kMaxUploadEventBytes;
+constexpr size_t kMaxDepth = limits::kMaxUploadEventJsonDepth;
 constexpr int64_t kMaxSeqExclusive = int64_t{1} << 53;
-constexpr size_t kMaxEventIdLength = 128;
-constexpr size_t kMaxRepoPartLength = 96;
-constexpr size_t kMaxRefLength = 255;
-constexpr size_t kMaxSourceLength = 64;
+constexpr size_t kMaxEventIdLength = limits::kMaxEventIdBytes;
+constexpr size_t kMaxRepoPartLength = limits::kMaxRepoPartBytes;
+constexpr size_t kMaxRefLength = limits::kMaxRefBytes;
+constexpr size_t kMaxSourceLength = limits::kMaxSourceBytes;
 
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');

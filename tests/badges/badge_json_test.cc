@@ -19,8 +19,8 @@ Badge SampleBadge() {
   b.repo = "org/model-q4";
   b.commit = std::string(40, 'a');
   b.state = BadgeState::kFailed;
-  b.label = "provenance";
-  b.message = "check failed: q4.gguf digest differs from signed \"&'<>\u2026";
+  b.label = "Provenance check failed: q4.gguf digest differs from signed \"&'<>\u2026";
+  b.message = "failed";
   b.color = "#e05d44";
   b.chain.push_back({"org/model-q4", b.commit, "self", "acme", Verdict::kFailed});
   b.chain.push_back({"org/base", std::string(40, 'b'), "quantized", "", Verdict::kVerified});
@@ -35,8 +35,8 @@ Badge SampleBadge() {
 TEST_CASE("badge json carries the shields endpoint schema and our fields", "[badge][json]") {
   json j = json::parse(BadgeToJson(SampleBadge()));
   CHECK(j["schemaVersion"] == 1);
-  CHECK(j["label"] == "provenance");
-  CHECK(j["message"] == SampleBadge().message);
+  CHECK(j["label"] == SampleBadge().label);
+  CHECK(j["message"] == "failed");
   CHECK(j["color"] == "#e05d44");
   CHECK(j["state"] == "failed");
   CHECK(j["repo"] == "org/model-q4");

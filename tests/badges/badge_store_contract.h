@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "provbadge/badges/badge.h"
@@ -433,13 +434,22 @@ inline const std::vector<ContractCase>& ContractCases() {
   return kCases;
 }
 
-// Runs every contract case in its own SECTION, each on fresh storage from `make_backend`.
+}  // namespace provbadge::badges::contract
+
+#include "badges/badge_store_contract_lineage.h"
+
+namespace provbadge::badges::contract {
+
+// Runs every contract case (both parts) in its own SECTION, each on fresh storage from
+// `make_backend`.
 inline void RunBadgeStoreContract(const BackendFactory& make_backend) {
-  for (const ContractCase& c : ContractCases()) {
-    DYNAMIC_SECTION(c.name) {
-      std::unique_ptr<StoreBackend> backend = make_backend();
-      REQUIRE(backend != nullptr);
-      c.run(*backend);
+  for (const auto* cases : {&ContractCases(), &LineageContractCases()}) {
+    for (const ContractCase& c : *cases) {
+      DYNAMIC_SECTION(c.name) {
+        std::unique_ptr<StoreBackend> backend = make_backend();
+        REQUIRE(backend != nullptr);
+        c.run(*backend);
+      }
     }
   }
 }

@@ -1,4 +1,5 @@
-// Badge SVG: shields "flat" structure, state colors, and XML escaping of hostile text.
+// Badge SVG: shields "flat" structure ("provenance" | the label), state colors, and XML escaping
+// of hostile text.
 #include <catch2/catch.hpp>
 
 #include <string>
@@ -31,14 +32,14 @@ size_t Count(const std::string& haystack, const std::string& needle) {
 }
 
 TEST_CASE("svg has the shields flat structure", "[badge][svg]") {
-  std::string svg = BadgeToSvg(MakeBadge("provenance", "signed by acme, verified", "#4c1"));
+  std::string svg = BadgeToSvg(MakeBadge("Signed by acme, verified", "verified", "#4c1"));
   CHECK(svg.rfind("<svg xmlns=\"http://www.w3.org/2000/svg\"", 0) == 0);
   CHECK(svg.size() > 6);
   CHECK(svg.substr(svg.size() - 6) == "</svg>");
   CHECK_THAT(svg, Contains("height=\"20\""));
   CHECK_THAT(svg, Contains("role=\"img\""));
-  CHECK_THAT(svg, Contains("aria-label=\"provenance: signed by acme, verified\""));
-  CHECK_THAT(svg, Contains("<title>provenance: signed by acme, verified</title>"));
+  CHECK_THAT(svg, Contains("aria-label=\"provenance: Signed by acme, verified\""));
+  CHECK_THAT(svg, Contains("<title>provenance: Signed by acme, verified</title>"));
   CHECK_THAT(svg, Contains("fill=\"#555\""));
   CHECK_THAT(svg, Contains("fill=\"#4c1\""));
   CHECK_THAT(svg, Contains("<linearGradient id=\"s\""));
@@ -49,7 +50,8 @@ TEST_CASE("svg has the shields flat structure", "[badge][svg]") {
   CHECK(Count(svg, "<text ") == 4);  // shadow + text, for each side
   CHECK(Count(svg, "<text ") == Count(svg, "</text>"));
   CHECK(Count(svg, ">provenance</text>") == 2);
-  CHECK(Count(svg, ">signed by acme, verified</text>") == 2);
+  CHECK(Count(svg, ">Signed by acme, verified</text>") == 2);
+  CHECK(Count(svg, ">verified</text>") == 0);  // the one-word state is JSON only
 }
 
 TEST_CASE("svg width grows with the text", "[badge][svg]") {
@@ -57,27 +59,27 @@ TEST_CASE("svg width grows with the text", "[badge][svg]") {
     size_t start = svg.find("width=\"") + 7;
     return std::stoi(svg.substr(start, svg.find('"', start) - start));
   };
-  int narrow = width(BadgeToSvg(MakeBadge("provenance", "ok", "#4c1")));
-  int wide = width(BadgeToSvg(MakeBadge("provenance", "a much longer message here", "#4c1")));
+  int narrow = width(BadgeToSvg(MakeBadge("ok", "verified", "#4c1")));
+  int wide = width(BadgeToSvg(MakeBadge("a much longer label here", "verified", "#4c1")));
   CHECK(narrow > 60);
   CHECK(wide > narrow + 100);
 }
 
-TEST_CASE("svg escapes hostile label and message text", "[badge][svg]") {
-  std::string hostile = "</text><script>alert(1)</script>";
-  std::string svg = BadgeToSvg(MakeBadge("\"&'", hostile, "#e05d44"));
+TEST_CASE("svg escapes hostile label text", "[badge][svg]") {
+  std::string hostile = "\"&'</text><script>alert(1)</script>";
+  std::string svg = BadgeToSvg(MakeBadge(hostile, "failed", "#e05d44"));
   CHECK(svg.find("<script>") == std::string::npos);
   CHECK(svg.find("</text><script") == std::string::npos);
-  CHECK_THAT(svg, Contains("&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;"));
-  CHECK_THAT(svg, Contains(">&quot;&amp;&apos;</text>"));
-  CHECK_THAT(svg, Contains("aria-label=\"&quot;&amp;&apos;: &lt;/text&gt;"));
+  CHECK_THAT(
+      svg, Contains(">&quot;&amp;&apos;&lt;/text&gt;&lt;script&gt;alert(1)&lt;/script&gt;</text>"));
+  CHECK_THAT(svg, Contains("aria-label=\"provenance: &quot;&amp;&apos;&lt;/text&gt;"));
   CHECK(Count(svg, "<text ") == 4);
   CHECK(Count(svg, "</text>") == 4);
   CHECK(svg.find("\"&'") == std::string::npos);
 }
 
 TEST_CASE("svg never emits a hostile color or control characters", "[badge][svg]") {
-  Badge b = MakeBadge("provenance", "bad\x01\xff", "\"/><script>alert(1)</script>");
+  Badge b = MakeBadge("bad\x01\xff", "unverified", "\"/><script>alert(1)</script>");
   b.state = BadgeState::kUnverified;
   std::string svg = BadgeToSvg(b);
   CHECK(svg.find("<script>") == std::string::npos);
@@ -98,6 +100,9 @@ TEST_CASE("svg handles non-ASCII and empty text", "[badge][svg]") {
   std::string svg = BadgeToSvg(PendingBadge("org/model", std::string(40, 'a')));
   CHECK_THAT(svg, Contains("Checking provenance\u2026"));
   CHECK_THAT(BadgeToSvg(MakeBadge("", "", "#4c1")), Contains("<svg "));
+  CHECK_THAT(
+      BadgeToSvg(MakeBadge("Quantized from org/b\u00e9se@1a2b3c4, verified", "verified", "#4c1")),
+      Contains(">Quantized from org/b\u00e9se@1a2b3c4, verified</text>"));
 }
 
 }  // namespace

@@ -150,3 +150,37 @@ TEST_CASE("sqlite store: a storage fault is unavailable and keeps the previous b
 
 }  // namespace
 }  // namespace provbadge::badges
+
+namespace provbadge::badges {
+namespace {
+
+TEST_CASE("sqlite store: a database made before vsa_json is upgraded in place", "[store]") {
+  SqliteBackend backend;
+  BadgeRecord old = MakeRecord(kCommitA, 4, BadgeState::kVerified, "main");
+  ExecOnFile(backend.db_path(),
+             "CREATE TABLE revisions(repo TEXT NOT NULL, \"commit\" TEXT NOT NULL, seq INTEGER "
+             "NOT NULL, state TEXT NOT NULL, badge_json TEXT NOT NULL, report_json TEXT NOT NULL, "
+             "PRIMARY KEY(repo, \"commit\"));"
+             "CREATE TABLE refs(repo TEXT NOT NULL, ref TEXT NOT NULL, \"commit\" TEXT NOT NULL, "
+             "seq INTEGER NOT NULL, PRIMARY KEY(repo, ref));");
+  std::string insert = "INSERT INTO revisions VALUES('" + kRepo + "', '" + kCommitA +
+                       "', 4, 'verified', '" + BadgeToJson(old.badge) + "', '{}');" +
+                       "INSERT INTO refs VALUES('" + kRepo + "', 'main', '" + kCommitA + "', 4);";
+  ExecOnFile(backend.db_path(), insert.c_str());
+  for (int open = 0; open < 2; ++open) {  // the upgrade is idempotent
+    auto store = backend.Open();
+    auto got = store->GetRef(kRepo, "main");
+    REQUIRE(got.ok());
+    REQUIRE(got->has_value());
+    CHECK((*got)->vsa_json.empty());
+    CHECK(store->GetBadgeJson(kRepo, "main", true).value() == BadgeToJson(old.badge));
+  }
+  auto store = backend.Open();
+  BadgeRecord next = MakeRecord(kCommitA, 5, BadgeState::kVerified, "main");
+  next.vsa_json = "{\"v\":1}";
+  REQUIRE(store->Put(next).ok());
+  CHECK(store->GetRevision(kRepo, kCommitA).value()->vsa_json == "{\"v\":1}");
+}
+
+}  // namespace
+}  // namespace provbadge::badges

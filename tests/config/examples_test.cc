@@ -88,6 +88,10 @@ const std::vector<std::string> kAllKeys = {
     "hub.url", "hub.token", "hub.token_file", "hub.ca_file", "hub.connect_timeout_ms",
     "hub.read_timeout_ms", "hub.max_attempts", "hub.retry_base_ms", "http.webhook_secret",
     "http.webhook_secret_file", "worker.shutdown_grace_ms",
+    // admin API
+    "http.admin_token", "http.admin_token_file",
+    // signed verdicts
+    "worker.verdict_key", "worker.verdict_key_id",
     // rabbitmq queue, redis store
     "queue.url", "queue.ca_file", "queue.prefetch", "queue.name", "store.url"};
 

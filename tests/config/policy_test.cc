@@ -168,33 +168,12 @@ TEST_CASE("identity names must be present, non-empty and unique", "[config][poli
                    R"({"name":"acme","key":"keys/ci.pub.pem"}],"rules":[]})") ==
         "identities[1] \"acme\": duplicate identity name");
   CHECK(keys.Fails(R"({"identities":[{"name":"acme"}],"rules":[]})") ==
-        "identities[0] \"acme\": missing \"key\"");
+        "identities[0] \"acme\": names no signer; give exactly one of \"key\", "
+        "\"certificateIdentity\" + \"certificateOidcIssuer\", or \"certificateChain\"");
   CHECK(keys.Fails(R"({"identities":[{"name":"acme","key":""}],"rules":[]})") ==
         "identities[0] \"acme\".key: must not be empty");
   CHECK(keys.Fails(R"({"identities":["acme"],"rules":[]})") ==
         "identities[0]: must be an object (got a string)");
-}
-
-TEST_CASE("sigstore and certificate-chain identities are recognised but not yet supported",
-          "[config][policy]") {
-  PolicyDir keys;
-  CHECK(keys.Fails(R"({"identities":[{"name":"gh","certificateIdentity":"https://github.com/)"
-                   R"(acme/train/.github/workflows/sign.yml@refs/heads/main",)"
-                   R"("certificateOidcIssuer":"https://token.actions.githubusercontent.com"}],)"
-                   R"("rules":[]})") ==
-        "identities[0] \"gh\": certificateIdentity/certificateOidcIssuer identities are not "
-        "supported until the sigstore version; use \"key\"");
-  CHECK_THAT(keys.Fails(R"({"identities":[{"name":"gh","certificateOidcIssuer":"x"}],)"
-                        R"("rules":[]})"),
-             Contains("not supported until the sigstore version"));
-  CHECK(keys.Fails(R"({"identities":[{"name":"pki","certificateChain":"ca.pem"}],)"
-                   R"("rules":[]})") ==
-        "identities[0] \"pki\": certificateChain identities are not supported until the "
-        "sigstore version; use \"key\"");
-  // Mixing a key with an unsupported kind does not quietly fall back to the key.
-  CHECK_THAT(keys.Fails(R"({"identities":[{"name":"pki","key":"keys/acme.pub.pem",)"
-                        R"("certificateChain":"ca.pem"}],"rules":[]})"),
-             Contains("certificateChain identities are not supported"));
 }
 
 TEST_CASE("rules must reference defined identities", "[config][policy]") {

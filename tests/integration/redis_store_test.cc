@@ -82,6 +82,60 @@ TEST_CASE("redis store writes the documented key layout", "[redis]") {
   CHECK(RedisCli(port, "HGET '" + ref_key + "' seq") == "42");
 }
 
+TEST_CASE("redis store writes the documented lineage key layout", "[redis]") {
+  RedisBackend backend;
+  auto store = backend.Open();
+  const std::string port = FixturePort();
+  const std::string& p = backend.prefix();
+  BadgeRecord rec = MakeRecord(kCommitA, 7, BadgeState::kVerified, "main");
+  rec.vsa_json = "{\"vsa\":true}";
+  REQUIRE(store->Put(rec).ok());
+  CHECK(RedisCli(port, "HGET '" + RedisBadgeKey(p, kRepo, kCommitA) + "' vsa") == rec.vsa_json);
+  REQUIRE(store->PutCachedNode(kRepo, kCommitB, "d1", "{\"node\":1}").ok());
+  CHECK(RedisRepoKey(p, "node", kRepo, kCommitB) == p + ":node:{" + kRepo + "}:" + kCommitB);
+  CHECK(RedisCli(port, "HGET '" + p + ":node:{" + kRepo + "}:" + kCommitB + "' d1") ==
+        "{\"node\":1}");
+  CHECK(RedisCli(port, "SMEMBERS '" + p + ":nodes:{" + kRepo + "}'") == kCommitB);
+  REQUIRE(store->RecordLineage({"org/q", kCommitB}, {{kRepo, kCommitA}}, {"quant"}).ok());
+  const std::string member = "5:org/q40:" + kCommitB;
+  CHECK(RedisJoinFields({"org/q", kCommitB}) == member);
+  CHECK(RedisCli(port, "SMEMBERS '" + p + ":children:{" + kRepo + "}:" + kCommitA + "'") == member);
+  CHECK(RedisCli(port, "SMEMBERS '" + p + ":signed:{quant}'") == member);
+  CHECK(RedisCli(port, "SMEMBERS '" + p + ":parents:{org/q}:" + kCommitB + "'") ==
+        "9:org/model40:" + kCommitA);
+  CHECK(RedisCli(port, "SMEMBERS '" + p + ":signers:{org/q}:" + kCommitB + "'") == "quant");
+  REQUIRE(store->AddRevocation({"signer", "", "", "quant", "why", "2024-01-01T00:00:00Z"}).ok());
+  CHECK(RedisCli(port, "HGET '" + p + ":revocations' '6:signer0:0:5:quant'") ==
+        "6:signer0:0:5:quant3:why20:2024-01-01T00:00:00Z");
+}
+
+TEST_CASE("redis field encoding round-trips and rejects malformed text", "[redis]") {
+  for (const std::vector<std::string_view>& parts :
+       {std::vector<std::string_view>{}, {""}, {"a:b", "", "12:x"}, {"\n", "{}", "%7B"}}) {
+    std::optional<std::vector<std::string>> back = RedisSplitFields(RedisJoinFields(parts));
+    REQUIRE(back.has_value());
+    CHECK(std::vector<std::string>(parts.begin(), parts.end()) == *back);
+  }
+  for (const char* bad : {"x", "3:ab", ":ab", "1", "-1:a", "99999999999999999999:a", "1:ab"}) {
+    INFO(bad);
+    CHECK_FALSE(RedisSplitFields(bad).has_value());
+  }
+}
+
+TEST_CASE("redis store: corrupt lineage data is an internal error", "[redis]") {
+  RedisBackend backend;
+  auto store = backend.Open();
+  const std::string& p = backend.prefix();
+  RedisCli(FixturePort(), "SADD '" + p + ":children:{org/base}:" + kCommitA + "' '7:short'");
+  Result<std::vector<RevisionKey>> children = store->Children({"org/base", kCommitA});
+  REQUIRE_FALSE(children.ok());
+  CHECK(children.error().code() == ErrorCode::kInternal);
+  RedisCli(FixturePort(), "HSET '" + p + ":revocations' f 'not fields'");
+  Result<std::vector<Revocation>> revocations = store->ListRevocations();
+  REQUIRE_FALSE(revocations.ok());
+  CHECK(revocations.error().code() == ErrorCode::kInternal);
+}
+
 TEST_CASE("redis store keys escape braces and percent signs", "[redis]") {
   CHECK(RedisBadgeKey("p", "a}:{b", "c") == "p:badge:{a%7D:%7Bb}:c");
   CHECK(RedisRefKey("p", "a", "{b}%") == "p:ref:{a}:%7Bb%7D%25");
@@ -98,6 +152,16 @@ TEST_CASE("redis store survives a lost script cache", "[redis]") {
   REQUIRE(put.ok());
   CHECK(*put == PutResult::kWritten);
   CHECK(store->Put(MakeRecord(kCommitA, 2)).value() == PutResult::kStale);
+  // The fast read by ref (a script too) and the lineage scripts reload as well.
+  REQUIRE(store->Put(MakeRecord(kCommitA, 3, BadgeState::kVerified, "main")).ok());
+  REQUIRE(RedisCli(FixturePort(), "SCRIPT FLUSH") == "OK");
+  Result<std::optional<std::string>> json = store->GetBadgeJson(kRepo, "main", true);
+  INFO((json.ok() ? std::string() : json.error().message()));
+  REQUIRE(json.ok());
+  CHECK(*json == BadgeToJson(MakeRecord(kCommitA, 3).badge));
+  REQUIRE(RedisCli(FixturePort(), "SCRIPT FLUSH") == "OK");
+  CHECK(store->RecordLineage({"org/q", kCommitB}, {{kRepo, kCommitA}}, {"quant"}).ok());
+  CHECK(store->Children({kRepo, kCommitA}).value().size() == 1);
 }
 
 TEST_CASE("redis store: a corrupt stored badge is an internal error", "[redis]") {

@@ -186,6 +186,17 @@ TEST_CASE("webhook: malformed payloads are refused naming the field", "[webhook]
              Catch::Contains("more than"));
 }
 
+TEST_CASE("webhook: each publish carries its entry's oldSha for the replay guard", "[webhook]") {
+  Json p = ContentPayload();
+  CHECK(MustPlan(p).actions.at(0).old_commit.empty());  // a created ref: oldSha null
+  p["updatedRefs"][0]["oldSha"] = kShaB;
+  CHECK(MustPlan(p).actions.at(0).old_commit == kShaB);
+  p["updatedRefs"][0]["oldSha"] = "main";
+  CHECK_THAT(MustFail(p.dump()), Catch::Contains("updatedRefs[0].oldSha"));
+  p["updatedRefs"][0]["oldSha"] = 7;
+  CHECK_THAT(MustFail(p.dump()), Catch::Contains("updatedRefs[0].oldSha"));
+}
+
 TEST_CASE("webhook: StoreRefName strips refs/heads/ only", "[webhook]") {
   CHECK(StoreRefName("refs/heads/main") == "main");
   CHECK(StoreRefName("main") == "main");

@@ -92,12 +92,19 @@ TEST_CASE("SignOmsKey rejects bad keys and ignore paths") {
   CHECK(SignOmsKey(source, key.private_pem, "m", {}).error().code() == ErrorCode::kUnavailable);
 }
 
+Identity KeyOnly(std::string name, std::shared_ptr<const PublicKey> key) {
+  Identity id;
+  id.name = std::move(name);
+  id.key = std::move(key);
+  return id;
+}
+
 struct PolicyFixture {
   testing::TestKey stranger = testing::GenerateKey();
   std::shared_ptr<const PublicKey> vector_key = testing::VectorKey();
   TrustPolicy policy;
   PolicyFixture() {
-    policy.identities = {{"stranger", stranger.pub}, {"ibm-test", vector_key}};
+    policy.identities = {KeyOnly("stranger", stranger.pub), KeyOnly("ibm-test", vector_key)};
     policy.rules = {{"org/*", {"stranger", "ibm-test"}, {}}, {"evil/*", {"stranger"}, {}}};
     policy.digest = "sha256:" + std::string(64, 'c');
   }
@@ -181,8 +188,9 @@ TEST_CASE("VerifyRevision: a malformed or unsupported model.sig fails") {
   CHECK(HasCode(report, "bundle.malformed"));
   testing::MemorySource sigstore = LoadFolder(SignedModel("v1.1.0-sigstore"));
   report = VerifyRevision(sigstore, "org/model", kCommit, fx.policy);
+  // A Sigstore-signed model.sig when the policy only allows key publishers for the repository.
   CHECK(report.verdict == Verdict::kFailed);
-  CHECK(HasCode(report, "oms.mode_unsupported"));
+  CHECK(HasCode(report, "policy.publisher_not_allowed"));
 }
 
 }  // namespace

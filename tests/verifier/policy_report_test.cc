@@ -21,10 +21,17 @@ TEST_CASE("RepoGlobMatch: star matches within one path segment") {
   CHECK_FALSE(RepoGlobMatch("", "org/model"));
 }
 
+Identity KeyOnly(std::string name, std::shared_ptr<const PublicKey> key) {
+  Identity id;
+  id.name = std::move(name);
+  id.key = std::move(key);
+  return id;
+}
+
 TEST_CASE("PublishersFor unions matching rules in identity order without duplicates") {
   TrustPolicy policy;
   auto key = testing::GenerateKey().pub;
-  policy.identities = {{"alice", key}, {"bob", key}, {"carol", key}};
+  policy.identities = {KeyOnly("alice", key), KeyOnly("bob", key), KeyOnly("carol", key)};
   policy.rules = {{"org/*", {"carol", "alice"}, {}},
                   {"org/special", {"bob", "alice"}, {}},
                   {"other/*", {"bob"}, {}}};

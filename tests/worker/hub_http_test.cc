@@ -352,9 +352,11 @@ TEST_CASE("hub http: the pipeline gives the same badges over HTTP as over the mi
   fs::remove_all(tmp);
   HubMirror mirror(HubRoot());
   auto want = Badges(mirror, tmp / "mirror");
-  REQUIRE(want.size() == 5);
+  REQUIRE(want.size() == 12);  // every example repo (examples/hub)
   CHECK(want["acme/tiny-llama"].rfind("verified", 0) == 0);
   CHECK(want["acme/tiny-llama-tampered"].rfind("failed", 0) == 0);
+  CHECK(want["quantlab/tiny-llama-chat-GGUF"].rfind("verified", 0) == 0);
+  CHECK(want["quantlab/tiny-llama-chat-GGUF-mismatch"].rfind("failed", 0) == 0);
 
   FakeHubServer server(HubRoot(), "tok");
   SECTION("LFS digests from the tree") {

@@ -105,6 +105,35 @@ class BrokenStore : public badges::BadgeStore {
     return Unavailable("disk on fire");
   }
   Status Ping() override { return Unavailable("disk on fire"); }
+  Result<std::optional<std::string>> GetBadgeJson(std::string_view, std::string_view,
+                                                  bool) override {
+    return Unavailable("disk on fire");
+  }
+  Result<std::optional<std::string>> GetCachedNode(std::string_view, std::string_view,
+                                                   std::string_view) override {
+    return Unavailable("disk on fire");
+  }
+  Status PutCachedNode(std::string_view, std::string_view, std::string_view,
+                       std::string_view) override {
+    return Unavailable("disk on fire");
+  }
+  Status DropCachedNodes(std::string_view, std::string_view) override {
+    return Unavailable("disk on fire");
+  }
+  Status RecordLineage(const badges::RevisionKey&, const std::vector<badges::RevisionKey>&,
+                       const std::vector<std::string>&) override {
+    return Unavailable("disk on fire");
+  }
+  Result<std::vector<badges::RevisionKey>> Children(const badges::RevisionKey&) override {
+    return Unavailable("disk on fire");
+  }
+  Result<std::vector<badges::RevisionKey>> SignedBy(std::string_view) override {
+    return Unavailable("disk on fire");
+  }
+  Status AddRevocation(const badges::Revocation&) override { return Unavailable("disk on fire"); }
+  Result<std::vector<badges::Revocation>> ListRevocations() override {
+    return Unavailable("disk on fire");
+  }
 };
 
 // A hub whose revisions fail to open one file with a transient fault.
@@ -164,7 +193,7 @@ TEST_CASE("every example revision gets the badge its files deserve", "[pipeline]
   CHECK(f.BadgeOf("acme/tiny-llama").chain.at(0).signer == "acme");
   const badges::Badge tampered = f.BadgeOf("acme/tiny-llama-tampered");
   CHECK(tampered.state == badges::BadgeState::kFailed);
-  CHECK_THAT(tampered.message, Catch::Contains("model.safetensors"));
+  CHECK_THAT(tampered.label, Catch::Contains("model.safetensors"));
   CHECK(f.BadgeOf("acme/tiny-llama-unsigned").state == badges::BadgeState::kUnverified);
   CHECK(f.BadgeOf("acme/tiny-llama-impostor").state == badges::BadgeState::kFailed);
   CHECK(f.BadgeOf("mallory/tiny-llama-copy").state == badges::BadgeState::kUnverified);

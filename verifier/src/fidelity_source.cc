@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "limits.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::verifier::fidelity {
 namespace {

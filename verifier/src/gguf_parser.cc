@@ -4,7 +4,7 @@
 #include <set>
 
 #include "gguf_stream_reader.h"
-#include "limits.h"
+#include "provbadge/common/limits.h"
 #include "provbadge/verifier/gguf.h"
 #include "provbadge/verifier/quant.h"
 

@@ -172,8 +172,9 @@ Result<std::string> Manifest::Digest(const DigestKey& key) {
     std::unique_lock lock(mu_);
     auto [it, inserted] = entries_.try_emplace(key);
     if (!inserted) {
-      done_cv_.wait(lock, [&] { return it->second.done; });
-      return *it->second.result;
+      Entry& entry = it->second;  // clang 14 cannot capture a structured binding
+      done_cv_.wait(lock, [&entry] { return entry.done; });
+      return *entry.result;
     }
   }
   std::vector<std::byte> buffer(options_.buffer_bytes);

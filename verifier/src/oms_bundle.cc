@@ -9,8 +9,8 @@
 #include "provbadge/verifier/sigstore_verify.h"
 
 #include "json_util.h"
-#include "limits.h"
 #include "oms_internal.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::verifier::internal {
 namespace {

@@ -6,8 +6,8 @@
 
 #include "provbadge/verifier/oms_manifest.h"
 
-#include "limits.h"
 #include "oms_internal.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::verifier::internal {
 namespace {

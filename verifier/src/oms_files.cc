@@ -3,8 +3,8 @@
 #include <array>
 #include <cctype>
 
-#include "limits.h"
 #include "oms_internal.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::verifier::internal {
 namespace {

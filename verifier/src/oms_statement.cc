@@ -5,8 +5,8 @@
 #include "provbadge/verifier/digest.h"
 
 #include "json_util.h"
-#include "limits.h"
 #include "oms_internal.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::verifier::internal {
 namespace {

@@ -1,4 +1,4 @@
-// Trust policy lookups: which identities may publish a repository.
+// Trust policy lookups: which identities may publish or build a repository.
 #include "provbadge/verifier/policy.h"
 
 #include <algorithm>
@@ -27,20 +27,55 @@ bool RepoGlobMatch(std::string_view glob, std::string_view repo) {
   return g == glob.size();
 }
 
-std::vector<const Identity*> TrustPolicy::PublishersFor(std::string_view repo) const {
+namespace {
+
+// Identities named by `names_of(rule)` over the rules matching `repo`, in policy order (the
+// order identities are declared in), each once.
+template <typename NamesOf>
+std::vector<const Identity*> Collect(const TrustPolicy& policy, std::string_view repo,
+                                     NamesOf names_of) {
   std::vector<const Identity*> out;
-  for (const Rule& rule : rules) {
+  for (const Rule& rule : policy.rules) {
     if (!RepoGlobMatch(rule.repos, repo)) continue;
-    for (const std::string& name : rule.publishers) {
-      for (const Identity& id : identities) {
-        if (id.name != name || !id.key) continue;
-        if (std::find(out.begin(), out.end(), &id) == out.end()) out.push_back(&id);
-      }
+    for (const std::string& name : names_of(rule)) {
+      const Identity* id = policy.FindIdentity(name);
+      if (id == nullptr) continue;
+      if (std::find(out.begin(), out.end(), id) == out.end()) out.push_back(id);
     }
   }
-  // Policy order: the order identities are declared in.
-  std::sort(out.begin(), out.end());
+  std::sort(out.begin(), out.end());  // pointers into `identities`: declaration order
   return out;
+}
+
+}  // namespace
+
+std::string_view IdentityKindName(Identity::Kind kind) {
+  switch (kind) {
+    case Identity::Kind::kKey:
+      return "key";
+    case Identity::Kind::kSigstore:
+      return "sigstore";
+    case Identity::Kind::kCertificateChain:
+      return "certificateChain";
+  }
+  return "unknown";
+}
+
+const Identity* TrustPolicy::FindIdentity(std::string_view name) const {
+  for (const Identity& id : identities) {
+    if (id.name == name) return &id;
+  }
+  return nullptr;
+}
+
+std::vector<const Identity*> TrustPolicy::PublishersFor(std::string_view repo) const {
+  return Collect(
+      *this, repo, [](const Rule& r) -> const auto& { return r.publishers; });
+}
+
+std::vector<const Identity*> TrustPolicy::BuildersFor(std::string_view repo) const {
+  return Collect(
+      *this, repo, [](const Rule& r) -> const auto& { return r.builders; });
 }
 
 }  // namespace provbadge::verifier

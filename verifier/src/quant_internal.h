@@ -56,6 +56,15 @@ void QuantizeQ6K(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ2KScalar(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ45KScalar(const float* x, uint8_t* y, int64_t nb, int nmax);
 void QuantizeQ6KScalar(const float* x, uint8_t* y, int64_t nb);
+// Pieces of stage 2 shared by the scalar and vectorized paths: scale codes and fp16 super-scales
+// into the block header, and the packing of the final levels L[0..255].
+void ScaleCodesQ2K(const float* scales, const float* mins, uint8_t* y);
+void ScaleCodesQ45K(const float* scales, const float* mins, uint8_t* y);
+void Pack2Bit(const uint8_t* L, uint8_t* qs);  // Q2_K / Q3_K qs[64]
+void PackQ45K(const uint8_t* L, uint8_t* y, int nmax);
+// Q6_K: false (block zeroed, nothing left to do) when every scale is below kGroupMaxEps.
+bool ScaleCodesQ6K(const float* scales, uint8_t* y);
+void PackQ6K(const int8_t* L, uint8_t* y);
 // Stage 2 (scale codes, fp16 super-scales, final re-rounding, packing) from stage-1 results.
 void FinishQ2K(const float* x, const float* scales, const float* mins, uint8_t* L, uint8_t* y);
 void FinishQ45K(const float* x, const float* scales, const float* mins, uint8_t* L, uint8_t* y,

@@ -175,6 +175,8 @@ float MakeQ3(int n, int nmax, const float* x, int8_t* L) {
   return suml2 > 0.0f ? sumlx / suml2 : 0.0f;
 }
 
+}  // namespace
+
 // Packs 2-bit values L[0..255] the way Q2_K and Q3_K store qs[64].
 void Pack2Bit(const uint8_t* L, uint8_t* qs) {
   for (int j = 0; j < kQkK; j += 128) {
@@ -185,9 +187,7 @@ void Pack2Bit(const uint8_t* L, uint8_t* qs) {
   }
 }
 
-}  // namespace
-
-void FinishQ2K(const float* x, const float* scales, const float* mins, uint8_t* L, uint8_t* y) {
+void ScaleCodesQ2K(const float* scales, const float* mins, uint8_t* y) {
   float max_scale = 0, max_min = 0;
   for (int j = 0; j < 16; ++j) {
     if (scales[j] > max_scale) max_scale = scales[j];
@@ -209,6 +209,11 @@ void FinishQ2K(const float* x, const float* scales, const float* mins, uint8_t* 
   } else {
     StoreFp16(y + 82, 0.f);
   }
+}
+
+void FinishQ2K(const float* x, const float* scales, const float* mins, uint8_t* L, uint8_t* y) {
+  ScaleCodesQ2K(scales, mins, y);
+  const uint8_t* sc = y;
   const float d_all = LoadFp16(y + 80), m_all = LoadFp16(y + 82);
   for (int j = 0; j < 16; ++j) {
     const float d = d_all * (sc[j] & 0xF);
@@ -222,9 +227,7 @@ void FinishQ2K(const float* x, const float* scales, const float* mins, uint8_t* 
   Pack2Bit(L, y + 16);
 }
 
-// Stage 2 of Q4_K (nmax 15) and Q5_K (nmax 31).
-void FinishQ45K(const float* x, const float* scales, const float* mins, uint8_t* L, uint8_t* y,
-                int nmax) {
+void ScaleCodesQ45K(const float* scales, const float* mins, uint8_t* y) {
   float max_scale = 0, max_min = 0;
   for (int j = 0; j < 8; ++j) {
     if (scales[j] > max_scale) max_scale = scales[j];
@@ -249,18 +252,9 @@ void FinishQ45K(const float* x, const float* scales, const float* mins, uint8_t*
   }
   StoreFp16(y, max_scale / 63.f);
   StoreFp16(y + 2, max_min / 63.f);
-  const float d_all = LoadFp16(y), m_all = LoadFp16(y + 2);
-  for (int j = 0; j < 8; ++j) {
-    uint8_t s, m;
-    ScaleMinK4(j, sc, &s, &m);
-    const float d = d_all * s;
-    if (!d) continue;
-    const float dm = m_all * m;
-    for (int ii = 0; ii < 32; ++ii) {
-      const int l = NearestInt((x[32 * j + ii] + dm) / d);
-      L[32 * j + ii] = static_cast<uint8_t>(l < 0 ? 0 : (l > nmax ? nmax : l));
-    }
-  }
+}
+
+void PackQ45K(const uint8_t* L, uint8_t* y, int nmax) {
   if (nmax == 15) {
     uint8_t* q = y + 16;
     for (int j = 0; j < kQkK; j += 64, q += 32) {
@@ -290,8 +284,27 @@ void FinishQ45K(const float* x, const float* scales, const float* mins, uint8_t*
   }
 }
 
-// Stage 2 of Q6_K given the 16 stage-1 scales and L (values 0..63).
-void FinishQ6K(const float* x, const float* scales, int8_t* L, uint8_t* y) {
+// Stage 2 of Q4_K (nmax 15) and Q5_K (nmax 31).
+void FinishQ45K(const float* x, const float* scales, const float* mins, uint8_t* L, uint8_t* y,
+                int nmax) {
+  ScaleCodesQ45K(scales, mins, y);
+  const uint8_t* sc = y + 4;
+  const float d_all = LoadFp16(y), m_all = LoadFp16(y + 2);
+  for (int j = 0; j < 8; ++j) {
+    uint8_t s, m;
+    ScaleMinK4(j, sc, &s, &m);
+    const float d = d_all * s;
+    if (!d) continue;
+    const float dm = m_all * m;
+    for (int ii = 0; ii < 32; ++ii) {
+      const int l = NearestInt((x[32 * j + ii] + dm) / d);
+      L[32 * j + ii] = static_cast<uint8_t>(l < 0 ? 0 : (l > nmax ? nmax : l));
+    }
+  }
+  PackQ45K(L, y, nmax);
+}
+
+bool ScaleCodesQ6K(const float* scales, uint8_t* y) {
   float max_scale = 0, max_abs_scale = 0;
   for (int ib = 0; ib < 16; ++ib) {
     const float abs_scale = std::fabs(scales[ib]);
@@ -302,7 +315,7 @@ void FinishQ6K(const float* x, const float* scales, int8_t* L, uint8_t* y) {
   }
   if (max_abs_scale < kGroupMaxEps) {
     std::memset(y, 0, 210);
-    return;
+    return false;
   }
   const float iscale = -128.f / max_scale;
   StoreFp16(y + 208, 1 / iscale);
@@ -311,16 +324,10 @@ void FinishQ6K(const float* x, const float* scales, int8_t* L, uint8_t* y) {
     const int l = NearestInt(iscale * scales[ib]);
     sc[ib] = static_cast<int8_t>(l < 127 ? l : 127);
   }
-  const float d_all = LoadFp16(y + 208);
-  for (int j = 0; j < 16; ++j) {
-    const float d = d_all * sc[j];
-    if (!d) continue;
-    for (int ii = 0; ii < 16; ++ii) {
-      int l = NearestInt(x[16 * j + ii] / d);
-      l = l < -32 ? -32 : (l > 31 ? 31 : l);
-      L[16 * j + ii] = static_cast<int8_t>(l + 32);
-    }
-  }
+  return true;
+}
+
+void PackQ6K(const int8_t* L, uint8_t* y) {
   uint8_t* ql = y;
   uint8_t* qh = y + 128;
   for (int j = 0; j < kQkK; j += 128, ql += 64, qh += 32) {
@@ -333,6 +340,23 @@ void FinishQ6K(const float* x, const float* scales, int8_t* L, uint8_t* y) {
                                    ((L[j + l + 64] >> 4) << 4) | ((L[j + l + 96] >> 4) << 6));
     }
   }
+}
+
+// Stage 2 of Q6_K given the 16 stage-1 scales and L (values 0..63).
+void FinishQ6K(const float* x, const float* scales, int8_t* L, uint8_t* y) {
+  if (!ScaleCodesQ6K(scales, y)) return;
+  const int8_t* sc = reinterpret_cast<const int8_t*>(y + 192);
+  const float d_all = LoadFp16(y + 208);
+  for (int j = 0; j < 16; ++j) {
+    const float d = d_all * sc[j];
+    if (!d) continue;
+    for (int ii = 0; ii < 16; ++ii) {
+      int l = NearestInt(x[16 * j + ii] / d);
+      l = l < -32 ? -32 : (l > 31 ? 31 : l);
+      L[16 * j + ii] = static_cast<int8_t>(l + 32);
+    }
+  }
+  PackQ6K(L, y);
 }
 
 void QuantizeQ2KScalar(const float* x, uint8_t* y, int64_t nb) {

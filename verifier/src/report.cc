@@ -1,102 +1,50 @@
-// Report helpers and its JSON / text forms.
+// Report helpers and its readable text form (the JSON form is in report_json.cc).
 #include "provbadge/verifier/report.h"
 
-#include <nlohmann/json.hpp>
-
-#include <optional>
+#include <set>
 #include <sstream>
-
-#include "json_util.h"
-#include "limits.h"
+#include <tuple>
 
 namespace provbadge::verifier {
 namespace {
 
-using nlohmann::json;
-
-std::optional<Verdict> VerdictFromName(std::string_view s) {
-  if (s == "verified") return Verdict::kVerified;
-  if (s == "unverified") return Verdict::kUnverified;
-  if (s == "failed") return Verdict::kFailed;
-  return std::nullopt;
+void PrintFinding(const Finding& f, const std::string& indent, std::ostringstream& out) {
+  out << indent << "[" << SeverityName(f.severity) << "] " << f.code << ": " << f.message << "\n";
+  if (!f.path.empty()) out << indent << "    path:     " << f.path << "\n";
+  if (!f.expected.empty()) out << indent << "    expected: " << f.expected << "\n";
+  if (!f.actual.empty()) out << indent << "    actual:   " << f.actual << "\n";
 }
 
-std::optional<Severity> SeverityFromName(std::string_view s) {
-  if (s == "error") return Severity::kError;
-  if (s == "warning") return Severity::kWarning;
-  if (s == "info") return Severity::kInfo;
-  return std::nullopt;
+void PrintNode(const Report& report, size_t index, int depth, std::ostringstream& out) {
+  const ReportNode& n = report.nodes[index];
+  const std::string indent(static_cast<size_t>(depth) * 4 + 2, ' ');
+  out << indent << n.repo;
+  if (!n.commit.empty()) out << "@" << n.commit;
+  out << "  " << VerdictName(n.status) << "  (" << (n.relation.empty() ? "-" : n.relation)
+      << ") signer=" << (n.signer.empty() ? "-" : n.signer) << " builders=";
+  if (n.builders.empty()) out << "-";
+  for (size_t i = 0; i < n.builders.size(); ++i) out << (i ? "," : "") << n.builders[i];
+  if (n.from_cache) out << " [cached]";
+  out << "\n";
+  for (const Finding& f : n.checks) PrintFinding(f, indent + "  ", out);
+  // Parents always come after the node that depends on them (ReportFromJson checks it), so
+  // this recursion ends; its depth is bounded by the walk's depth limit.
+  for (size_t i = index + 1; i < report.nodes.size(); ++i) {
+    if (report.nodes[i].parent == static_cast<int>(index)) PrintNode(report, i, depth + 1, out);
+  }
 }
 
-// Reads an optional string member; false when present with another type.
-bool GetString(const json& obj, const char* key, std::string* out) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return true;
-  if (!it->is_string()) return false;
-  *out = it->get<std::string>();
-  return true;
-}
-
-Result<Finding> FindingFromJson(const json& j) {
-  if (!j.is_object()) return InvalidInput("finding is not an object");
-  Finding f;
-  std::string severity = "error";
-  if (!GetString(j, "code", &f.code) || f.code.empty()) return InvalidInput("finding.code");
-  if (!GetString(j, "severity", &severity)) return InvalidInput("finding.severity");
-  std::optional<Severity> s = SeverityFromName(severity);
-  if (!s) return InvalidInput("finding.severity: unknown value '" + severity + "'");
-  f.severity = *s;
-  if (!GetString(j, "message", &f.message) || !GetString(j, "path", &f.path) ||
-      !GetString(j, "expected", &f.expected) || !GetString(j, "actual", &f.actual)) {
-    return InvalidInput("finding: a text field is not a string");
+// Flat findings that no node's checks already show (e.g. added after the walk).
+std::vector<const Finding*> Unattributed(const Report& report) {
+  std::set<std::tuple<std::string, std::string, std::string>> shown;
+  for (const ReportNode& n : report.nodes) {
+    for (const Finding& f : n.checks) shown.emplace(f.code, f.expected, f.actual);
   }
-  return f;
-}
-
-Result<ChainLink> LinkFromJson(const json& j) {
-  if (!j.is_object()) return InvalidInput("chain link is not an object");
-  ChainLink l;
-  std::string status = "unverified";
-  if (!GetString(j, "repo", &l.repo) || !GetString(j, "commit", &l.commit) ||
-      !GetString(j, "relation", &l.relation) || !GetString(j, "signer", &l.signer) ||
-      !GetString(j, "status", &status)) {
-    return InvalidInput("chain link: a field is not a string");
+  std::vector<const Finding*> out;
+  for (const Finding& f : report.findings) {
+    if (!shown.count({f.code, f.expected, f.actual})) out.push_back(&f);
   }
-  std::optional<Verdict> v = VerdictFromName(status);
-  if (!v) return InvalidInput("chain link status: unknown value '" + status + "'");
-  l.status = *v;
-  return l;
-}
-
-Result<Report> ReportFromParsed(const json& j) {
-  if (!j.is_object()) return InvalidInput("report is not a JSON object");
-  Report r;
-  std::string verdict;
-  if (!GetString(j, "verdict", &verdict)) return InvalidInput("report.verdict is not a string");
-  std::optional<Verdict> v = VerdictFromName(verdict);
-  if (!v) return InvalidInput("report.verdict: missing or unknown value '" + verdict + "'");
-  r.verdict = *v;
-  if (!GetString(j, "subject", &r.subject) || !GetString(j, "policy_digest", &r.policy_digest) ||
-      !GetString(j, "verifier_version", &r.verifier_version)) {
-    return InvalidInput("report: a text field is not a string");
-  }
-  if (auto it = j.find("findings"); it != j.end()) {
-    if (!it->is_array()) return InvalidInput("report.findings is not an array");
-    for (const json& f : *it) {
-      Result<Finding> parsed = FindingFromJson(f);
-      if (!parsed.ok()) return parsed.error().Wrap("report.findings");
-      r.findings.push_back(std::move(*parsed));
-    }
-  }
-  if (auto it = j.find("chain"); it != j.end()) {
-    if (!it->is_array()) return InvalidInput("report.chain is not an array");
-    for (const json& l : *it) {
-      Result<ChainLink> parsed = LinkFromJson(l);
-      if (!parsed.ok()) return parsed.error().Wrap("report.chain");
-      r.chain.push_back(std::move(*parsed));
-    }
-  }
-  return r;
+  return out;
 }
 
 }  // namespace
@@ -134,66 +82,30 @@ const Finding* Report::FirstError() const {
   return nullptr;
 }
 
-std::string ReportToJson(const Report& report) {
-  json findings = json::array();
-  for (const Finding& f : report.findings) {
-    findings.push_back({{"code", f.code},
-                        {"severity", SeverityName(f.severity)},
-                        {"message", f.message},
-                        {"path", f.path},
-                        {"expected", f.expected},
-                        {"actual", f.actual}});
-  }
-  json chain = json::array();
-  for (const ChainLink& l : report.chain) {
-    chain.push_back({{"repo", l.repo},
-                     {"commit", l.commit},
-                     {"relation", l.relation},
-                     {"signer", l.signer},
-                     {"status", VerdictName(l.status)}});
-  }
-  json j = {{"subject", report.subject},
-            {"verdict", VerdictName(report.verdict)},
-            {"findings", std::move(findings)},
-            {"chain", std::move(chain)},
-            {"policy_digest", report.policy_digest},
-            {"verifier_version", report.verifier_version}};
-  // Invalid UTF-8 (e.g. a hostile file name) is replaced rather than thrown on.
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Result<Report> ReportFromJson(std::string_view text) {
-  json j;
-  switch (internal::ParseJsonBounded(text, limits::kMaxJsonDepth, &j)) {
-    case internal::JsonParseStatus::kTooDeep:
-      return InvalidInput("report JSON nests too deeply");
-    case internal::JsonParseStatus::kInvalid:
-      return InvalidInput("report is not valid JSON");
-    case internal::JsonParseStatus::kOk:
-      break;
-  }
-  try {
-    return ReportFromParsed(j);
-  } catch (const json::exception& e) {
-    return InvalidInput(std::string("report JSON: ") + e.what());
-  }
-}
-
 std::string ReportToText(const Report& report) {
   std::ostringstream out;
   out << "subject:  " << report.subject << "\n";
   out << "verdict:  " << VerdictName(report.verdict) << "\n";
-  for (const ChainLink& l : report.chain) {
-    out << "chain:    " << l.repo;
-    if (!l.commit.empty()) out << "@" << l.commit;
-    out << " (" << l.relation << ") signer=" << (l.signer.empty() ? "-" : l.signer)
-        << " status=" << VerdictName(l.status) << "\n";
+  if (report.claims_quantization) {
+    out << "claims:   quantization"
+        << (report.claimed_base.empty() ? "" : " of " + report.claimed_base)
+        << " (unsigned hint)\n";
   }
-  for (const Finding& f : report.findings) {
-    out << "[" << SeverityName(f.severity) << "] " << f.code << ": " << f.message << "\n";
-    if (!f.path.empty()) out << "    path:     " << f.path << "\n";
-    if (!f.expected.empty()) out << "    expected: " << f.expected << "\n";
-    if (!f.actual.empty()) out << "    actual:   " << f.actual << "\n";
+  if (!report.fidelity.empty()) out << "fidelity: " << report.fidelity << "\n";
+  if (report.nodes.empty()) {
+    for (const ChainLink& l : report.chain) {
+      out << "chain:    " << l.repo;
+      if (!l.commit.empty()) out << "@" << l.commit;
+      out << " (" << l.relation << ") signer=" << (l.signer.empty() ? "-" : l.signer)
+          << " status=" << VerdictName(l.status) << "\n";
+    }
+    for (const Finding& f : report.findings) PrintFinding(f, "", out);
+  } else {
+    out << "lineage:\n";
+    PrintNode(report, 0, 0, out);
+    std::vector<const Finding*> rest = Unattributed(report);
+    if (!rest.empty()) out << "other findings:\n";
+    for (const Finding* f : rest) PrintFinding(*f, "  ", out);
   }
   if (!report.policy_digest.empty()) out << "policy:   " << report.policy_digest << "\n";
   if (!report.verifier_version.empty()) out << "verifier: " << report.verifier_version << "\n";

@@ -6,8 +6,8 @@
 #include <nlohmann/json.hpp>
 
 #include "gguf_stream_reader.h"
-#include "limits.h"
 #include "provbadge/common/json_depth.h"
+#include "provbadge/common/limits.h"
 #include "provbadge/verifier/safetensors.h"
 
 namespace provbadge::verifier {

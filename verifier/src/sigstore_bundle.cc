@@ -100,7 +100,7 @@ bool ParseChain(Ctx& c, const json& vm, ParsedBundle* b) {
   return true;
 }
 
-bool ParseMaterial(Ctx& c, const json& vm, ParsedBundle* b) {
+bool ParseMaterial(Ctx& c, const json& vm, const TrustedRoot::Impl* root, ParsedBundle* b) {
   const int count = (vm.contains("publicKey") ? 1 : 0) +
                     (vm.contains("x509CertificateChain") ? 1 : 0) +
                     (vm.contains("certificate") ? 1 : 0);
@@ -129,7 +129,13 @@ bool ParseMaterial(Ctx& c, const json& vm, ParsedBundle* b) {
     if (!seen.insert(b->chain_der[i]).second) {
       return c.Err("sigstore.bundle.duplicate", "the certificate chain repeats a certificate");
     }
-    X509Ptr x = CertFromDer(b->chain_der[i]);
+    X509Ptr x;
+    X509* known = (i > 0 && root != nullptr) ? FindRootCaCert(*root, b->chain_der[i]) : nullptr;
+    if (known != nullptr && X509_up_ref(known) == 1) {
+      x.reset(known);  // the trusted root's own parsed object (immutable, shared)
+    } else {
+      x = CertFromDer(b->chain_der[i]);
+    }
     if (!x) return c.Err("sigstore.bundle.certificate", "a certificate is not valid DER X.509");
     if (i > 0 && X509_check_issued(x.get(), x.get()) == X509_V_OK) {
       return c.Err("sigstore.bundle.root_in_chain",
@@ -299,8 +305,8 @@ int MinorVersion(const std::string& media) {
 
 }  // namespace
 
-bool ParseSigstoreBundle(std::string_view text, std::shared_ptr<BundleDoc>* doc_out,
-                         ParsedBundle* b, Finding* fail) {
+bool ParseSigstoreBundle(std::string_view text, const TrustedRoot::Impl* root,
+                         std::shared_ptr<BundleDoc>* doc_out, ParsedBundle* b, Finding* fail) {
   Ctx c{fail};
   if (text.size() > limits::kMaxBundleBytes) {
     return c.Err("sigstore.bundle.too_large", "the bundle is larger than accepted");
@@ -322,7 +328,7 @@ bool ParseSigstoreBundle(std::string_view text, std::shared_ptr<BundleDoc>* doc_
   }
   const json* vm = Obj(j, "verificationMaterial");
   if (vm == nullptr) return c.Err("sigstore.bundle.invalid", "verificationMaterial is missing");
-  if (!ParseMaterial(c, *vm, b) || !ParseTlog(c, *vm, b) || !ParseTimestamps(c, *vm, b) ||
+  if (!ParseMaterial(c, *vm, root, b) || !ParseTlog(c, *vm, b) || !ParseTimestamps(c, *vm, b) ||
       !ParseContent(c, j, b)) {
     return false;
   }

@@ -35,7 +35,7 @@ bool ParseNote(std::string_view env, Note* n, Finding* fail) {
     const size_t nl = n->text.find('\n', pos);
     lines.push_back(n->text.substr(pos, nl - pos));
     pos = nl + 1;
-    if (lines.size() > 64) return bad("too many lines");
+    if (lines.size() > limits::kMaxCheckpointNoteLines) return bad("too many lines");
   }
   if (lines.size() < 3) return bad("origin, size or root hash line missing");
   n->origin = lines[0];

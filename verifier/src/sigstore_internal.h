@@ -84,8 +84,14 @@ struct Authority {
   TimeRange valid_for;
   StorePtr store;       // trusted: chain[0] (partial chain; chain signatures checked at load)
   bool usable = false;  // the chain's internal signatures verified at load
-  STACK_OF(X509) * certs = nullptr;  // chain as a stack (for TS_VERIFY_CTX)
+  STACK_OF(X509) * certs = nullptr;  // chain as a stack
   bool open_validity = false;        // private PKI anchors: no validFor in the root
+  // TSAs only: chain[0] is the only accepted timestamp signer. It was validated once at load
+  // (X509_verify_cert, purpose timestampSigning); `signer_chain` is that validated chain (for
+  // the ESS signing-certificate check) and `signer` holds chain[0] alone (PKCS7 lookup).
+  STACK_OF(X509) * signer_chain = nullptr;
+  STACK_OF(X509) * signer = nullptr;
+  std::vector<std::string> chain_der;  // DER of each chain certificate
   ~Authority();
 };
 
@@ -142,8 +148,12 @@ struct ParsedBundle {
 };
 // Owns the JSON document the string_views point into.
 struct BundleDoc;
-bool ParseSigstoreBundle(std::string_view json, std::shared_ptr<BundleDoc>* doc, ParsedBundle* out,
-                         Finding* fail);
+// `root` (may be null): chain certificates DER-equal to one of its CA certificates reuse the
+// root's parsed object instead of being parsed again.
+bool ParseSigstoreBundle(std::string_view json, const TrustedRoot::Impl* root,
+                         std::shared_ptr<BundleDoc>* doc, ParsedBundle* out, Finding* fail);
+// The trusted root's CA certificate whose DER is exactly `der`, or null.
+X509* FindRootCaCert(const TrustedRoot::Impl& root, std::string_view der);
 
 // --- steps ---------------------------------------------------------------------------------
 // sigstore_set.cc: Rekor v1 signed entry timestamp; returns the log used.
@@ -162,8 +172,9 @@ bool VerifyCertificateChain(const TrustedRoot::Impl& root, const ParsedBundle& b
                             const std::vector<int64_t>& times, bool keyless,
                             std::string* issuer_spki_sha256, Finding* fail);
 // sigstore_sct.cc
-bool VerifySct(const TrustedRoot::Impl& root, X509* leaf, std::string_view issuer_spki_sha256,
-               Finding* fail);
+// `leaf_der`: the leaf's DER (the precertificate TBS is cut out of it).
+bool VerifySct(const TrustedRoot::Impl& root, X509* leaf, std::string_view leaf_der,
+               std::string_view issuer_spki_sha256, Finding* fail);
 // sigstore_identity.cc
 bool CheckIdentity(X509* leaf, const SigstorePolicy& policy, std::string* san, std::string* issuer,
                    Finding* fail);

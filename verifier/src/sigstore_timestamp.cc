@@ -1,9 +1,14 @@
 // Step 1 (RFC 3161): a timestamp token over the signature bytes. The token must be granted,
-// its message imprint must hash the signature, and its CMS signature must chain to a TSA of
-// the trusted root (certificates embedded in the token confer no trust). genTime must lie in
-// the TSA's validFor and in every TSA chain certificate's validity (checked at genTime, not
-// now).
+// its message imprint must hash the signature, and its CMS signature must come from a TSA of
+// the trusted root: the signer is that TSA's certificate (chain[0], validated once when the
+// root was loaded; certificates embedded in the token confer no trust and are ignored), the
+// ESS signing-certificate attribute must name it, and the signature must verify. These are the
+// checks of TS_RESP_verify_signature without rebuilding the already validated chain per
+// token. genTime must lie in the TSA's validFor and in every TSA chain certificate's validity
+// (checked at genTime, not now).
 #include <openssl/err.h>
+#include <openssl/ess.h>
+#include <openssl/pkcs7.h>
 #include <openssl/ts.h>
 
 #include "sigstore_internal.h"
@@ -17,20 +22,73 @@ struct RespFree {
 struct VerifyCtxFree {
   void operator()(TS_VERIFY_CTX* c) const { TS_VERIFY_CTX_free(c); }
 };
+struct StackFree {
+  void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
+};
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free_all(b); }
+};
+struct EssFree {
+  void operator()(ESS_SIGNING_CERT* c) const { ESS_SIGNING_CERT_free(c); }
+};
+struct EssV2Free {
+  void operator()(ESS_SIGNING_CERT_V2* c) const { ESS_SIGNING_CERT_V2_free(c); }
+};
 
-// CMS signature + imprint + chain to this TSA (partial chain, no time check: done by hand).
-bool TsaVerifies(TS_RESP* resp, const Authority& tsa, std::string_view signature) {
+// Status granted, version 1, message imprint over `signature` (no signature check here).
+bool TokenContentValid(TS_RESP* resp, std::string_view signature) {
   std::unique_ptr<TS_VERIFY_CTX, VerifyCtxFree> ctx(TS_VERIFY_CTX_new());
-  if (!ctx || X509_STORE_up_ref(tsa.store.get()) != 1) return false;
-  TS_VERIFY_CTX_set_store(ctx.get(), tsa.store.get());
-  TS_VERIFY_CTX_set_certs(ctx.get(), X509_chain_up_ref(tsa.certs));
+  if (!ctx) return false;
   BIO* data = BIO_new_mem_buf(signature.data(), static_cast<int>(signature.size()));
   if (data == nullptr) return false;
   TS_VERIFY_CTX_set_data(ctx.get(), data);
-  TS_VERIFY_CTX_set_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_SIGNATURE | TS_VFY_DATA);
-  const int rc = TS_RESP_verify_response(ctx.get(), resp);
-  ERR_clear_error();
-  return rc == 1;
+  TS_VERIFY_CTX_set_flags(ctx.get(), TS_VFY_VERSION | TS_VFY_DATA);
+  return TS_RESP_verify_response(ctx.get(), resp) == 1;
+}
+
+ASN1_STRING* SignedSequence(const PKCS7_SIGNER_INFO* si, int nid) {
+  ASN1_TYPE* attr = PKCS7_get_signed_attribute(si, nid);
+  return attr != nullptr && attr->type == V_ASN1_SEQUENCE ? attr->value.sequence : nullptr;
+}
+
+// The ESS signingCertificate(V2) attribute names the TSA's validated chain (signer first).
+bool EssNamesSigner(const PKCS7_SIGNER_INFO* si, const Authority& tsa) {
+  std::unique_ptr<ESS_SIGNING_CERT, EssFree> v1;
+  std::unique_ptr<ESS_SIGNING_CERT_V2, EssV2Free> v2;
+  if (ASN1_STRING* seq = SignedSequence(si, NID_id_smime_aa_signingCertificate)) {
+    const unsigned char* p = seq->data;
+    v1.reset(d2i_ESS_SIGNING_CERT(nullptr, &p, seq->length));
+    if (!v1) return false;
+  }
+  if (ASN1_STRING* seq = SignedSequence(si, NID_id_smime_aa_signingCertificateV2)) {
+    const unsigned char* p = seq->data;
+    v2.reset(d2i_ESS_SIGNING_CERT_V2(nullptr, &p, seq->length));
+    if (!v2) return false;
+  }
+  return OSSL_ESS_check_signing_certs(v1.get(), v2.get(), tsa.signer_chain, 1) > 0;
+}
+
+// The token's single SignerInfo is this TSA's signing certificate and its signature verifies.
+bool TsaSigned(PKCS7* token, const Authority& tsa) {
+  if (tsa.signer_chain == nullptr || token == nullptr || !PKCS7_type_is_signed(token) ||
+      PKCS7_get_detached(token)) {
+    return false;
+  }
+  STACK_OF(PKCS7_SIGNER_INFO)* infos = PKCS7_get_signer_info(token);
+  if (infos == nullptr || sk_PKCS7_SIGNER_INFO_num(infos) != 1) return false;
+  PKCS7_SIGNER_INFO* si = sk_PKCS7_SIGNER_INFO_value(infos, 0);
+  // Only the trusted signing certificate is searched (PKCS7_NOINTERN: not the token's).
+  std::unique_ptr<STACK_OF(X509), StackFree> signers(
+      PKCS7_get0_signers(token, tsa.signer, PKCS7_NOINTERN));
+  if (!signers || sk_X509_num(signers.get()) != 1) return false;
+  X509* signer = sk_X509_value(signers.get(), 0);
+  if (signer != tsa.chain[0].get() || !EssNamesSigner(si, tsa)) return false;
+  std::unique_ptr<BIO, BioFree> p7bio(PKCS7_dataInit(token, nullptr));
+  if (!p7bio) return false;
+  char buf[4096];
+  while (BIO_read(p7bio.get(), buf, sizeof(buf)) > 0) {
+  }
+  return PKCS7_signatureVerify(p7bio.get(), token, si, signer) == 1;
 }
 
 }  // namespace
@@ -51,12 +109,15 @@ bool VerifyRfc3161(const TrustedRoot::Impl& root, std::string_view der, std::str
     return false;
   }
   const Authority* signer = nullptr;
-  for (const auto& tsa : root.tsas) {
-    if (TsaVerifies(resp.get(), *tsa, signature)) {
-      signer = tsa.get();
-      break;
+  if (TokenContentValid(resp.get(), signature)) {
+    for (const auto& tsa : root.tsas) {
+      if (TsaSigned(TS_RESP_get_token(resp.get()), *tsa)) {
+        signer = tsa.get();
+        break;
+      }
     }
   }
+  ERR_clear_error();
   if (signer == nullptr) {
     Fail(fail, "sigstore.tsa.invalid",
          "the RFC 3161 timestamp does not verify: not granted, not over this signature, or not "

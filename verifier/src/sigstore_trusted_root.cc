@@ -3,6 +3,7 @@
 // X509_STORE is prepared per authority so each verification costs one signature check.
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "json_util.h"
 #include "limits.h"
@@ -148,6 +149,33 @@ Status Prepare(Authority* a, const std::string& where, bool private_pki) {
   return Status();
 }
 
+struct StoreCtxFree {
+  void operator()(X509_STORE_CTX* c) const { X509_STORE_CTX_free(c); }
+};
+
+// A TSA's signing certificate (chain[0]) is validated once here, exactly as
+// TS_RESP_verify_signature would per token (X509_verify_cert against the TSA's partial-chain
+// store, purpose timestampSigning, times checked by hand per genTime); tokens are then checked
+// against this validated chain without rebuilding it. A chain[0] that fails leaves the TSA
+// unusable (every token it signs fails), as it did when checked per token.
+Status PrepareTsaSigner(Authority* a) {
+  std::unique_ptr<X509_STORE_CTX, StoreCtxFree> ctx(X509_STORE_CTX_new());
+  a->signer = sk_X509_new_null();
+  if (!ctx || a->signer == nullptr || X509_up_ref(a->chain[0].get()) != 1) {
+    return Error(ErrorCode::kInternal, "out of memory");
+  }
+  if (sk_X509_push(a->signer, a->chain[0].get()) <= 0) {
+    X509_free(a->chain[0].get());
+    return Error(ErrorCode::kInternal, "out of memory");
+  }
+  if (X509_STORE_CTX_init(ctx.get(), a->store.get(), a->chain[0].get(), a->certs) == 1) {
+    X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_TIMESTAMP_SIGN);
+    if (X509_verify_cert(ctx.get()) == 1) a->signer_chain = X509_STORE_CTX_get1_chain(ctx.get());
+  }
+  ERR_clear_error();
+  return Status();
+}
+
 Status ParseAuthorities(const json& root, bool tsa, TrustedRoot::Impl* out) {
   const char* key = tsa ? "timestampAuthorities" : "certificateAuthorities";
   Error err(ErrorCode::kInvalidInput, "");
@@ -175,8 +203,12 @@ Status ParseAuthorities(const json& root, bool tsa, TrustedRoot::Impl* out) {
       X509Ptr cert = CertFromDer(*der);
       if (!cert) return Bad(where + ".certChain", "not a DER certificate");
       a->chain.push_back(std::move(cert));
+      a->chain_der.push_back(std::move(*der));
     }
     if (Status s = Prepare(a.get(), where, false); !s.ok()) return s;
+    if (tsa) {
+      if (Status s = PrepareTsaSigner(a.get()); !s.ok()) return s;
+    }
     (tsa ? out->tsas : out->cas).push_back(std::move(a));
   }
   return Status();
@@ -184,8 +216,19 @@ Status ParseAuthorities(const json& root, bool tsa, TrustedRoot::Impl* out) {
 
 }  // namespace
 
+X509* FindRootCaCert(const TrustedRoot::Impl& root, std::string_view der) {
+  for (const auto& ca : root.cas) {
+    for (size_t i = 0; i < ca->chain_der.size(); ++i) {
+      if (ca->chain_der[i] == der) return ca->chain[i].get();
+    }
+  }
+  return nullptr;
+}
+
 Authority::~Authority() {
   if (certs != nullptr) sk_X509_pop_free(certs, X509_free);
+  if (signer_chain != nullptr) sk_X509_pop_free(signer_chain, X509_free);
+  if (signer != nullptr) sk_X509_pop_free(signer, X509_free);
 }
 
 }  // namespace sigstore
@@ -245,6 +288,7 @@ Result<std::shared_ptr<const TrustedRoot>> TrustedRoot::FromCertificatePems(
       }
       auto a = std::make_unique<sigstore::Authority>();
       a->chain.emplace_back(cert);
+      a->chain_der.push_back(sigstore::CertDer(cert));
       a->open_validity = true;
       if (Status s = sigstore::Prepare(a.get(), "certificate", true); !s.ok()) {
         BIO_free(bio);

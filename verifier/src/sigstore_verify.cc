@@ -140,7 +140,7 @@ bool CheckKeyHint(Run& r, const ParsedBundle& b) {
 bool Pipeline(Run& r, std::string_view json) {
   ParsedBundle b;
   std::shared_ptr<sigstore::BundleDoc> doc;
-  if (!sigstore::ParseSigstoreBundle(json, &doc, &b, &r.fail)) return r.Stop();
+  if (!sigstore::ParseSigstoreBundle(json, r.root, &doc, &b, &r.fail)) return r.Stop();
   if (!MaterialMatchesPolicy(r, b)) return false;
   if (r.artifact.kind == SigstoreArtifact::Kind::kNone && !b.is_dsse) {
     return r.Err("sigstore.artifact.missing",
@@ -172,7 +172,8 @@ bool Pipeline(Run& r, std::string_view json) {
       return r.Stop();
     }
     if (r.policy.mode == Mode::kKeyless &&
-        !sigstore::VerifySct(*r.root, b.chain[0].get(), issuer_spki_sha256, &r.fail)) {
+        !sigstore::VerifySct(*r.root, b.chain[0].get(), b.chain_der[0], issuer_spki_sha256,
+                             &r.fail)) {
       return r.Stop();
     }
     key = X509_get0_pubkey(b.chain[0].get());

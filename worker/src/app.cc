@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "provbadge/badges/redis_store.h"
 #include "provbadge/badges/sqlite_store.h"
@@ -62,6 +63,8 @@ Result<std::unique_ptr<badges::BadgeStore>> OpenStore(const config::StoreConfig&
 }
 
 // A secret given inline or in a file (one trailing newline dropped); both set is an error.
+constexpr size_t kMinAdminTokenLength = 16;
+
 Result<std::string> ReadSecret(const std::string& inline_value, const std::string& file,
                                const std::string& key) {
   if (file.empty()) return inline_value;
@@ -101,6 +104,19 @@ Result<std::unique_ptr<HubSource>> OpenHub(const config::HubConfig& c) {
   return std::unique_ptr<HubSource>(std::move(hub).value());
 }
 
+// worker.verdict_key: null when not set.
+Result<std::shared_ptr<const badges::VerdictKey>> LoadVerdictKeyFile(
+    const config::WorkerConfig& c) {
+  if (c.verdict_key.empty()) return std::shared_ptr<const badges::VerdictKey>();
+  std::ifstream in(c.verdict_key, std::ios::binary);
+  std::stringstream pem;
+  pem << in.rdbuf();
+  if (!in) return InvalidInput("worker.verdict_key: cannot read " + c.verdict_key);
+  auto key = badges::LoadVerdictKey(pem.str(), c.verdict_key_id);
+  if (!key.ok()) return key.error().Wrap("worker.verdict_key " + c.verdict_key);
+  return key;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<App>> OpenApp(const std::string& config_path, AppRole role) {
@@ -131,6 +147,17 @@ Result<std::unique_ptr<App>> OpenApp(const std::string& config_path, AppRole rol
                              "http.webhook_secret");
     if (!secret.ok()) return secret.error();
     app->webhook_secret = std::move(secret).value();
+    auto token = ReadSecret(app->config.http.admin_token, app->config.http.admin_token_file,
+                            "http.admin_token");
+    if (!token.ok()) return token.error();
+    if (!token->empty() && token->size() < kMinAdminTokenLength) {
+      return InvalidInput("http.admin_token: must be at least " +
+                          std::to_string(kMinAdminTokenLength) + " characters when set");
+    }
+    app->admin_token = std::move(token).value();
+    auto verdict_key = LoadVerdictKeyFile(app->config.worker);
+    if (!verdict_key.ok()) return verdict_key.error();
+    app->verdict_key = std::move(verdict_key).value();
   }
   return app;
 }

@@ -49,7 +49,7 @@ int RunBadge(const BadgeArgs& args, std::ostream& out, std::ostream& err) {
     } else {
       const badges::Badge& b = (**rec).badge;
       out << b.repo << "@" << b.commit.substr(0, 7) << "  " << badges::BadgeStateName(b.state)
-          << "  " << b.message << "\n";
+          << "  " << b.label << "\n";
     }
   }
   return missing == 0 ? 0 : 1;

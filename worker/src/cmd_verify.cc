@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "file_util.h"
+#include "provbadge/common/limits.h"
 #include "provbadge/verifier/oms.h"
 #include "provbadge/worker/commands.h"
 #include "provbadge/worker/directory_source.h"
@@ -12,7 +13,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uintmax_t kMaxSignatureBytes = 16u << 20;
+constexpr uintmax_t kMaxSignatureBytes = limits::kMaxSignatureFileBytes;
 
 // The signature's path relative to the model folder when it lies inside it (so it is ignored
 // as the signature file), else empty.

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "file_util.h"
+#include "provbadge/common/limits.h"
 #include "provbadge/verifier/oms.h"
 #include "provbadge/verifier/sigstore_verify.h"
 #include "provbadge/worker/commands.h"
@@ -12,9 +13,9 @@
 namespace provbadge::worker {
 namespace {
 
-constexpr uintmax_t kMaxBundleFileBytes = 16u << 20;
-constexpr uintmax_t kMaxTrustFileBytes = 4u << 20;
-constexpr uintmax_t kMaxArtifactBytes = 1u << 30;
+constexpr uintmax_t kMaxBundleFileBytes = limits::kMaxSignatureFileBytes;
+constexpr uintmax_t kMaxTrustFileBytes = limits::kMaxTrustFileBytes;
+constexpr uintmax_t kMaxArtifactBytes = limits::kMaxArtifactFileBytes;
 
 int Usage(std::ostream& err, const std::string& message) {
   err << "provbadge verify-bundle: " << message << "\n";

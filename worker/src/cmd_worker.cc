@@ -56,12 +56,18 @@ int RunWorker(const WorkerArgs& args, std::atomic<bool>& stop, std::ostream& out
   options.retry_base = std::chrono::milliseconds(a.config.queue.retry_base_ms);
   std::atomic<bool> abort{false};
   options.abort = &abort;
+  options.verdict_key = a.verdict_key.get();
   Pipeline pipeline(*a.queue, *a.store, *a.hub, a.policy, metrics, options);
   pipeline.set_observer(LogResult);
 
   HttpApiOptions api_options;
   api_options.queue = a.queue.get();
   api_options.webhook_secret = a.webhook_secret;
+  api_options.admin_token = a.admin_token;
+  api_options.hub = a.hub.get();
+  api_options.signer_known = [&a](std::string_view name) {
+    return a.policy.FindIdentity(name) != nullptr;
+  };
   api_options.stopping = [&stop] { return stop.load(); };
   HttpApi api(
       *a.store, metrics, [] { return true; }, std::move(api_options));
@@ -79,6 +85,7 @@ int RunWorker(const WorkerArgs& args, std::atomic<bool>& stop, std::ostream& out
   spdlog::info("worker started: {} verification threads, policy {}", a.config.worker.threads,
                a.policy.digest);
   if (server && !a.webhook_secret.empty()) spdlog::info("hub webhook ingest on /v1/hooks/hub");
+  if (server && !a.admin_token.empty()) spdlog::info("admin API on /v1/admin/revocations");
   std::vector<std::thread> threads;
   std::atomic<int> running{a.config.worker.threads};
   for (int i = 0; i < a.config.worker.threads; ++i) {

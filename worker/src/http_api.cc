@@ -7,7 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "admin_api.h"
+#include "badge_read.h"
 #include "provbadge/badges/badge.h"
+#include "provbadge/common/limits.h"
+#include "verdict_read.h"
 
 namespace provbadge::worker {
 namespace {
@@ -23,12 +27,24 @@ constexpr std::string_view kDefaultRef = "main";
 constexpr std::string_view kBadgesPrefix = "/v1/badges/";
 constexpr std::string_view kReportsPrefix = "/v1/reports/";
 constexpr std::string_view kSvgSuffix = ".svg";
-constexpr size_t kMaxNamePartLength = 96;
+constexpr size_t kMaxNamePartLength = limits::kMaxUrlNamePartBytes;
 constexpr size_t kRevisionLength = 40;
 
 constexpr std::string_view kHookPath = "/v1/hooks/hub";
+constexpr std::string_view kAdminRevocationsPath = "/v1/admin/revocations";
+constexpr std::string_view kRevocationsPath = "/v1/revocations";
 
-enum class Resource { kBadgeJson, kBadgeSvg, kReport, kHealth, kMetrics, kReady, kHook };
+enum class Resource {
+  kBadgeJson,
+  kBadgeSvg,
+  kReport,
+  kHealth,
+  kMetrics,
+  kReady,
+  kHook,
+  kAdmin,
+  kRevocations
+};
 
 struct Route {
   Resource resource;
@@ -113,6 +129,8 @@ std::optional<Route> MatchRoute(std::string_view path) {
   if (path == "/metrics") return Route{Resource::kMetrics, ""};
   if (path == "/readyz") return Route{Resource::kReady, ""};
   if (path == kHookPath) return Route{Resource::kHook, ""};
+  if (path == kAdminRevocationsPath) return Route{Resource::kAdmin, ""};
+  if (path == kRevocationsPath) return Route{Resource::kRevocations, ""};
   if (path.substr(0, kBadgesPrefix.size()) == kBadgesPrefix) {
     std::string_view rest = path.substr(kBadgesPrefix.size());
     if (rest.size() > kSvgSuffix.size() &&
@@ -259,10 +277,20 @@ HttpApi::HttpApi(badges::BadgeStore& store, Metrics& metrics, std::function<bool
 
 HttpApi::HttpApi(badges::BadgeStore& store, Metrics& metrics, std::function<bool()> healthy,
                  HttpApiOptions options)
-    : store_(store), metrics_(metrics), healthy_(std::move(healthy)), options_(std::move(options)) {
+    : store_(store),
+      metrics_(metrics),
+      healthy_(std::move(healthy)),
+      options_(std::move(options)),
+      badges_(std::make_shared<BadgeReader>(store)) {
   if (options_.queue != nullptr && !options_.webhook_secret.empty()) {
-    ingest_ =
-        std::make_unique<WebhookIngest>(*options_.queue, store_, metrics_, options_.webhook_secret);
+    ingest_ = std::make_unique<WebhookIngest>(*options_.queue, store_, metrics_,
+                                              options_.webhook_secret, nullptr, options_.hub);
+  }
+  if (options_.queue != nullptr && !options_.admin_token.empty()) {
+    AdminOptions admin;
+    admin.token = options_.admin_token;
+    admin.signer_known = options_.signer_known;
+    admin_ = std::make_shared<AdminApi>(store_, *options_.queue, std::move(admin));
   }
 }
 
@@ -294,6 +322,16 @@ HttpResponse HttpApi::Webhook(const HttpRequest& request) {
   response.body = std::move(reply.body);
   response.headers.emplace_back("Cache-Control", kNoStore);
   return response;
+}
+
+HttpResponse HttpApi::Admin(const HttpRequest& request) {
+  if (!admin_) return MakeError(404, "not found");
+  if (request.method != "POST") {
+    HttpResponse response = MakeError(405, "method not allowed");
+    response.headers.emplace_back("Allow", "POST");
+    return response;
+  }
+  return admin_->Revoke(request);
 }
 
 HttpResponse HttpApi::Reject(int status, std::string_view message) {
@@ -329,6 +367,7 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request) {
   std::optional<Route> route = MatchRoute(*path);
   if (!route) return MakeError(404, "not found");
   if (route->resource == Resource::kHook) return Webhook(request);
+  if (route->resource == Resource::kAdmin) return Admin(request);
   if (request.method != "GET" && request.method != "HEAD") {
     HttpResponse response = MakeError(405, "method not allowed");
     response.headers.emplace_back("Allow", kAllowed);
@@ -340,6 +379,7 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request) {
     return healthy ? PlainText(200, "ok", kTextType) : PlainText(503, "unavailable", kTextType);
   }
   if (route->resource == Resource::kReady) return Ready();
+  if (route->resource == Resource::kRevocations) return ListRevocationsResponse(store_);
   if (route->resource == Resource::kMetrics) {
     if (options_.queue != nullptr) {
       if (auto stats = options_.queue->Stats(); stats.ok()) {
@@ -354,6 +394,13 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request) {
     return MakeError(400,
                      "invalid repository name: expected {org}/{name}, each part "
                      "[A-Za-z0-9][A-Za-z0-9._-]{0,95} without '..'");
+  }
+  if (route->resource == Resource::kBadgeJson && WantsVerdict(query)) {
+    return ReadVerdict(store_, *repo, query);
+  }
+  if (route->resource == Resource::kBadgeJson || route->resource == Resource::kBadgeSvg) {
+    return badges_->Read(*repo, query, route->resource == Resource::kBadgeSvg,
+                         request.if_none_match);
   }
   RevisionParam revision = ParseRevision(query);
   if (revision.error) return std::move(*revision.error);

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "provbadge/common/limits.h"
 #include "provbadge/config/config.h"
 
 namespace provbadge::worker {
@@ -42,16 +43,15 @@ namespace http = beast::http;
 namespace net = boost::asio;
 using tcp = net::ip::tcp;
 
-constexpr std::size_t kHeaderLimit = 8 * 1024;
-constexpr std::uint64_t kBodyLimit = 16 * 1024;
+constexpr std::size_t kHeaderLimit = limits::kMaxHttpHeaderBytes;
+constexpr std::uint64_t kBodyLimit = limits::kMaxHttpBodyBytes;
 // POST /v1/hooks/hub only: hub webhook payloads (queue/hub_webhook.h kMaxHubWebhookBytes).
-constexpr std::uint64_t kWebhookBodyLimit = 1024 * 1024;
+constexpr std::uint64_t kWebhookBodyLimit = limits::kMaxHttpWebhookBodyBytes;
 constexpr std::string_view kWebhookTarget = "/v1/hooks/hub";
-constexpr std::size_t kReadBufferLimit = 64 * 1024;
-constexpr std::size_t kLingerByteLimit = 64 * 1024;
-constexpr std::chrono::seconds kIdleTimeout{30};
-constexpr std::chrono::seconds kWriteTimeout{30};
-constexpr std::chrono::seconds kLingerTimeout{2};
+constexpr std::size_t kReadBufferLimit = limits::kMaxHttpReadBufferBytes;
+constexpr std::size_t kLingerByteLimit = limits::kMaxHttpLingerBytes;
+constexpr std::chrono::seconds kWriteTimeout = limits::kHttpWriteTimeout;
+constexpr std::chrono::seconds kLingerTimeout = limits::kHttpLingerTimeout;
 constexpr std::chrono::seconds kDrainTimeout{3};
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 constexpr int kMaxThreads = 64;
@@ -61,8 +61,10 @@ class Session;
 // State shared by the server and its sessions. Sessions hold it by shared_ptr, so it outlives
 // every handler, including those destroyed with the io_context.
 struct ServerState {
-  explicit ServerState(HttpApi& api_ref) : api(api_ref) {}
+  ServerState(HttpApi& api_ref, const HttpServerOptions& options_ref)
+      : api(api_ref), options(options_ref) {}
   HttpApi& api;
+  const HttpServerOptions options;
   std::atomic<bool> draining{false};
   std::mutex mu;
   std::condition_variable sessions_done;
@@ -125,7 +127,8 @@ class Session : public std::enable_shared_from_this<Session> {
     // Beast checks Content-Length against the limit while parsing the header, so the header
     // is read under the largest limit; OnHeader narrows it for every other route.
     parser_->body_limit(kWebhookBodyLimit);
-    stream_.expires_after(kIdleTimeout);
+    // One deadline for the whole request: OnHeader's body read does not extend it.
+    stream_.expires_after(state_->options.read_timeout);
     reading_ = true;
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
@@ -165,6 +168,7 @@ class Session : public std::enable_shared_from_this<Session> {
     request.target = std::string(req.target());
     request.if_none_match = std::string(req[http::field::if_none_match]);
     request.webhook_secret = std::string(req["X-Webhook-Secret"]);
+    request.authorization = std::string(req[http::field::authorization]);
     request.body = std::move(req.body());
     HttpResponse response = state_->api.Handle(request);
     bool keep_alive = req.keep_alive() && !state_->draining;
@@ -316,8 +320,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
 
 class BeastServer final : public HttpServer {
  public:
-  BeastServer(HttpApi& api, int threads)
-      : state_(std::make_shared<ServerState>(api)), ioc_(threads) {}
+  BeastServer(HttpApi& api, int threads, const HttpServerOptions& options)
+      : state_(std::make_shared<ServerState>(api, options)), ioc_(threads) {}
   ~BeastServer() override { Stop(); }
 
   Status Listen(const config::ListenAddress& address) {
@@ -405,13 +409,22 @@ class BeastServer final : public HttpServer {
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen, int threads,
                                                       HttpApi& api) {
+  return Start(listen, threads, api, HttpServerOptions{});
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen, int threads,
+                                                      HttpApi& api,
+                                                      const HttpServerOptions& options) {
+  if (options.read_timeout <= std::chrono::milliseconds::zero()) {
+    return InvalidInput("http server: the read timeout must be positive");
+  }
   if (threads < 1 || threads > kMaxThreads) {
     return InvalidInput("http server: threads must be between 1 and " +
                         std::to_string(kMaxThreads));
   }
   Result<config::ListenAddress> address = config::ParseListenAddress(listen);
   if (!address.ok()) return address.error().Wrap("http server: listen");
-  auto server = std::make_unique<BeastServer>(api, threads);
+  auto server = std::make_unique<BeastServer>(api, threads, options);
   if (Status bound = server->Listen(*address); !bound.ok()) return bound.error();
   server->Run(threads);
   return std::unique_ptr<HttpServer>(std::move(server));

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "hub_http_internal.h"
+#include "provbadge/common/limits.h"
 #include "provbadge/queue/upload_event.h"
 
 namespace provbadge::worker {
@@ -34,9 +35,9 @@ using Millis = std::chrono::milliseconds;
 
 namespace {
 
-constexpr int kMaxRedirects = 5;
+constexpr int kMaxRedirects = limits::kMaxHubRedirects;
 constexpr Millis kMaxBackoff{30000};
-constexpr uint32_t kHeaderLimit = 64 * 1024;
+constexpr uint32_t kHeaderLimit = limits::kMaxHubResponseHeaderBytes;
 constexpr size_t kSkipChunk = 64 * 1024;
 
 std::string HostHeader(const Origin& o) {

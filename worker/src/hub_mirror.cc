@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "provbadge/common/limits.h"
 #include "provbadge/queue/upload_event.h"
 
 namespace provbadge::worker {
@@ -13,7 +14,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr uintmax_t kMaxRefsFileBytes = 1 << 20;
+constexpr uintmax_t kMaxRefsFileBytes = limits::kMaxMirrorRefsFileBytes;
 
 Result<std::string> ReadSmallFile(const fs::path& path, uintmax_t max_bytes) {
   std::error_code ec;

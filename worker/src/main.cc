@@ -75,6 +75,16 @@ int main(int argc, char** argv) {
   vc->add_option("--ignore-paths", verify_cert.ignore_paths, "paths that may be present unsigned");
   vc->add_flag("--json", verify_cert.json, "print the report as JSON");
 
+  VerifyLineageArgs verify_lineage;
+  auto* vl = app.add_subcommand("verify", "verify a local revision folder and its whole lineage");
+  vl->add_option("dir", verify_lineage.dir, "revision folder")->required();
+  vl->add_option("--repo", verify_lineage.repo,
+                 "org/name (default: from DIR when it is HUB/<org>/<name>/<commit>)");
+  vl->add_option("--hub", verify_lineage.hub, "hub mirror folder the parents are read from")
+      ->required();
+  vl->add_option("--policy", verify_lineage.policy, "trust policy file")->required();
+  vl->add_flag("--json", verify_lineage.json, "print {\"badge\": ..., \"report\": ...}");
+
   VerifyBundleArgs vbundle;
   auto* vbd = app.add_subcommand("verify-bundle", "verify a Sigstore bundle over an artifact");
   vbd->add_option("--bundle", vbundle.bundle, "bundle JSON")->required();
@@ -96,8 +106,45 @@ int main(int argc, char** argv) {
   sk->add_option("--signature", sign.signature, "output (default DIR/model.sig)");
   sk->add_option("--ignore-paths", sign.ignore_paths, "paths to leave unsigned");
 
+  SignArgs sign2;
+  auto* sg = app.add_subcommand("sign", "sign a model folder: writes DIR/model.sig (OMS)");
+  sg->add_option("dir", sign2.dir, "model folder")->required();
+  sg->add_option("--key", sign2.key, "private key PEM (EC P-256/P-384/P-521)")->required();
+  sg->add_option("--certificate-chain", sign2.certificate_chain,
+                 "certificate mode: PEM certificates, the key's leaf first, then intermediates");
+  sg->add_option("--shard-size", sign2.shard_size, "hash shards of N bytes (default: whole files)")
+      ->check(CLI::PositiveNumber);
+  sg->add_option("--ignore", sign2.ignore_paths, "paths to leave unsigned");
+  sg->add_option("--signature", sign2.signature, "output (default DIR/model.sig)");
+
+  AttestArgs attest;
+  auto* at = app.add_subcommand("attest", "append a signed SLSA provenance line for one step");
+  at->add_option("--build-type", attest.build_type, "train|finetune|adapter|merge|quantize")
+      ->required();
+  at->add_option("--subject", attest.subjects, "produced file (repeat)")->required();
+  at->add_option("--model-dir", attest.model_dir, "model folder (default: the first subject's)");
+  at->add_option("--parent", attest.parents, "parent hf://org/name@<40-hex commit> (repeat)");
+  at->add_option("--parent-dir", attest.parent_dirs, "local copy of each parent, same order");
+  at->add_option("--param", attest.params, "externalParameters key=value (repeat)");
+  at->add_option("--dependency", attest.dependencies,
+                 "URI[=sha256:HEX|gitCommit:HEX]: dataset, code, image (repeat)");
+  at->add_option("--key", attest.key, "builder private key PEM (EC or Ed25519)")->required();
+  at->add_option("--keyid", attest.keyid, "keyid (default: sha256 of the public key PEM)");
+  at->add_option("--builder-id", attest.builder_id, "builder id URI");
+  at->add_option("--out", attest.out, "output (default MODEL_DIR/provenance.intoto.jsonl)");
+
+  VerifyVerdictArgs vverdict;
+  auto* vv = app.add_subcommand("verify-verdict", "check a signed verdict (DSSE-wrapped VSA)");
+  vv->add_option("--envelope", vverdict.envelope, "the verdict envelope JSON")->required();
+  vv->add_option("--key", vverdict.key, "the worker's verdict public key PEM")->required();
+  vv->add_option("--repo", vverdict.repo, "expected org/name");
+  vv->add_option("--commit", vverdict.commit, "expected 40-hex commit");
+  vv->add_flag("--require-verified", vverdict.require_verified,
+               "exit 1 unless the verdict says verified");
+  vv->add_flag("--json", vverdict.json, "print JSON");
+
   BadgeArgs badge;
-  auto* b = app.add_subcommand("badge", "print stored badges: org/name@commit  state  message");
+  auto* b = app.add_subcommand("badge", "print stored badges: org/name@commit  state  label");
   b->add_option("--config", badge.config, "config file")->required();
   b->add_option("repos", badge.repos, "org/name ...")->required();
   b->add_option("--revision", badge.revision, "a revision instead of the main ref");
@@ -140,8 +187,12 @@ int main(int argc, char** argv) {
   if (*vk) return RunVerifyModelKey(verify, std::cout, std::cerr);
   if (*vs) return RunVerifyModelSigstore(verify_cert, std::cout, std::cerr);
   if (*vc) return RunVerifyModelCertificate(verify_cert, std::cout, std::cerr);
+  if (*vl) return RunVerifyLineage(verify_lineage, std::cout, std::cerr);
   if (*vbd) return RunVerifyBundle(vbundle, std::cout, std::cerr);
   if (*sk) return RunSignModelKey(sign, std::cout, std::cerr);
+  if (*sg) return RunSign(sign2, std::cout, std::cerr);
+  if (*at) return RunAttest(attest, std::cout, std::cerr);
+  if (*vv) return RunVerifyVerdict(vverdict, std::cout, std::cerr);
   if (*b) return RunBadge(badge, std::cout, std::cerr);
   if (*d) return RunDeadLetters(dead_config, std::cout, std::cerr);
   if (*fid) return RunFidelity(fidelity, std::cout, std::cerr);

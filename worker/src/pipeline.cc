@@ -6,77 +6,18 @@
 #include <mutex>
 #include <thread>
 
+#include "fault_tracking.h"
 #include "provbadge/badges/badge.h"
+#include "provbadge/badges/verdict.h"
 #include "provbadge/queue/upload_event.h"
-#include "provbadge/verifier/oms.h"
+#include "provbadge/verifier/lineage.h"
 #include "provbadge/worker/hub_mirror.h"
+#include "provbadge/worker/lineage_adapters.h"
 
 namespace provbadge::worker {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-bool Aborted(const std::atomic<bool>* abort) { return abort != nullptr && abort->load(); }
-
-Error ShuttingDown() { return Unavailable("worker shutting down"); }
-
-// A FileReader that stops reading once the pipeline's abort flag is set.
-class AbortableReader : public verifier::FileReader {
- public:
-  AbortableReader(std::unique_ptr<verifier::FileReader> inner, const std::atomic<bool>* abort)
-      : inner_(std::move(inner)), abort_(abort) {}
-  uint64_t Size() const override { return inner_->Size(); }
-  Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
-    if (Aborted(abort_)) return ShuttingDown();
-    return inner_->ReadAt(offset, buf);
-  }
-  void WillNeed(uint64_t offset, uint64_t len) override { inner_->WillNeed(offset, len); }
-  std::string ContentTag() const override { return inner_->ContentTag(); }
-
- private:
-  std::unique_ptr<verifier::FileReader> inner_;
-  const std::atomic<bool>* abort_;
-};
-
-// Wraps a RevisionSource and remembers the first transient (kUnavailable) error any call
-// returned, so a storage fault during verification becomes a retry, never a verdict.
-// Readers it opens stop at the abort flag (a transient fault too).
-class FaultTrackingSource : public verifier::RevisionSource {
- public:
-  FaultTrackingSource(verifier::RevisionSource& inner, const std::atomic<bool>* abort)
-      : inner_(inner), abort_(abort) {}
-  Result<std::vector<verifier::FileInfo>> ListFiles() override {
-    if (Aborted(abort_)) return Track(Result<std::vector<verifier::FileInfo>>(ShuttingDown()));
-    return Track(inner_.ListFiles());
-  }
-  Result<std::unique_ptr<verifier::FileReader>> Open(std::string_view path) override {
-    if (Aborted(abort_))
-      return Track(Result<std::unique_ptr<verifier::FileReader>>(ShuttingDown()));
-    auto reader = Track(inner_.Open(path));
-    if (!reader.ok() || abort_ == nullptr) return reader;
-    return std::unique_ptr<verifier::FileReader>(
-        std::make_unique<AbortableReader>(std::move(reader).value(), abort_));
-  }
-  verifier::DigestCache* digest_cache() override { return inner_.digest_cache(); }
-  std::optional<Error> fault() const {
-    std::lock_guard lock(mu_);
-    return fault_;
-  }
-
- private:
-  template <typename T>
-  Result<T> Track(Result<T> r) {
-    if (!r.ok() && r.error().code() == ErrorCode::kUnavailable) {
-      std::lock_guard lock(mu_);
-      if (!fault_) fault_ = r.error();
-    }
-    return r;
-  }
-  verifier::RevisionSource& inner_;
-  const std::atomic<bool>* abort_;
-  mutable std::mutex mu_;
-  std::optional<Error> fault_;
-};
 
 }  // namespace
 
@@ -121,9 +62,18 @@ ProcessResult Pipeline::Decide(const queue::Delivery& delivery) {
     result.state = "retried";
     return result;
   }
-  FaultTrackingSource tracked(**source, options_.abort);
+  auto revocations = LoadRevocations(store_);
+  if (!revocations.ok()) return StoreFault(delivery, revocations.error(), std::move(result));
+  FaultSlot faults;
+  FaultTrackingSource tracked(std::move(source).value(), faults, options_.abort);
+  HubParentResolver resolver(hub_, [&](std::unique_ptr<verifier::RevisionSource> parent) {
+    return std::unique_ptr<verifier::RevisionSource>(
+        std::make_unique<FaultTrackingSource>(std::move(parent), faults, options_.abort));
+  });
+  StoreLineageCache cache(store_);
+  verifier::LineageOptions lineage{&resolver, &cache, &*revocations};
   const auto started = Clock::now();
-  verifier::Report report = verifier::VerifyRevision(tracked, event->repo, event->commit, policy_);
+  auto report = verifier::VerifyLineage(tracked, event->repo, event->commit, policy_, lineage);
   metrics_.ObserveVerificationSeconds(
       std::chrono::duration<double>(Clock::now() - started).count());
   if (Aborted(options_.abort)) {
@@ -132,26 +82,53 @@ ProcessResult Pipeline::Decide(const queue::Delivery& delivery) {
     result.state = "retried";
     return result;
   }
-  if (auto fault = tracked.fault()) {
+  std::optional<Error> fault = faults.fault();
+  if (!fault && !report.ok()) fault = report.error();
+  if (fault) {
     result.outcome = RetryOutcome(delivery.attempt, "hub storage: " + fault->message());
     result.state = "retried";
     return result;
   }
-  badges::BadgeRecord record;
-  record.badge = badges::BadgeFromReport(report, event->repo, event->commit, NowRfc3339());
-  record.ref = NormalizeRef(event->ref);
-  record.seq = event->seq;
-  record.report_json = verifier::ReportToJson(report);
-  auto put = store_.Put(record);
-  if (!put.ok()) {
-    metrics_.CountStoreError();
-    result.outcome = RetryOutcome(delivery.attempt, "badge store: " + put.error().message());
+  // The index first, so a stored badge always has its edges (revocations find it), then a
+  // second look at the revocations: one added during the walk sends the event round again.
+  if (Status s = RecordReportLineage(store_, *report); !s.ok()) {
+    return StoreFault(delivery, s.error(), std::move(result));
+  }
+  auto recheck = LoadRevocations(store_);
+  if (!recheck.ok()) return StoreFault(delivery, recheck.error(), std::move(result));
+  if (recheck->revisions != revocations->revisions || recheck->signers != revocations->signers) {
+    result.outcome = queue::Outcome::Retry(std::chrono::milliseconds(0), "revocations changed");
     result.state = "retried";
     return result;
   }
+  badges::BadgeRecord record;
+  record.badge = badges::BadgeFromReport(*report, event->repo, event->commit, NowRfc3339());
+  record.ref = NormalizeRef(event->ref);
+  record.seq = event->seq;
+  record.report_json = verifier::ReportToJson(*report);
+  if (options_.verdict_key != nullptr) {
+    auto vsa = badges::SignVerdict(record.badge, *options_.verdict_key);
+    if (!vsa.ok()) {
+      result.outcome =
+          RetryOutcome(delivery.attempt, "signing the verdict: " + vsa.error().message());
+      result.state = "retried";
+      return result;
+    }
+    record.vsa_json = std::move(vsa).value();
+  }
+  auto put = store_.Put(record);
+  if (!put.ok()) return StoreFault(delivery, put.error(), std::move(result));
   metrics_.CountStoreWrite(*put == badges::PutResult::kWritten);
   result.outcome = queue::Outcome::Ack();
   result.state = std::string(badges::BadgeStateName(record.badge.state));
+  return result;
+}
+
+ProcessResult Pipeline::StoreFault(const queue::Delivery& delivery, const Error& error,
+                                   ProcessResult result) {
+  metrics_.CountStoreError();
+  result.outcome = RetryOutcome(delivery.attempt, "badge store: " + error.message());
+  result.state = "retried";
   return result;
 }
 

@@ -50,12 +50,34 @@ std::string Sha256Raw(std::string_view text) {
 }
 
 WebhookIngest::WebhookIngest(queue::EventQueue& queue, badges::BadgeStore& store, Metrics& metrics,
-                             std::string secret, std::function<int64_t()> now_ms)
+                             std::string secret, std::function<int64_t()> now_ms,
+                             const HubSource* hub)
     : queue_(queue),
       store_(store),
       metrics_(metrics),
       secret_digest_(Sha256Raw(secret)),
-      now_ms_(now_ms ? std::move(now_ms) : SystemNowMs) {}
+      now_ms_(now_ms ? std::move(now_ms) : SystemNowMs),
+      hub_(hub) {}
+
+Result<bool> WebhookIngest::Current(const queue::WebhookAction& action) const {
+  using Kind = queue::WebhookAction::Kind;
+  if (hub_ == nullptr) return true;
+  if (action.kind == Kind::kPublish && action.event.ref.empty()) return true;
+  if (action.kind != Kind::kPublish && action.kind != Kind::kDeleteRef) return true;
+  const std::string ref =
+      action.kind == Kind::kPublish ? queue::StoreRefName(action.event.ref) : action.ref;
+  Result<std::string> head = hub_->ResolveRef(action.repo, ref);
+  if (!head.ok()) {
+    if (head.error().code() != ErrorCode::kNotFound) return head.error();
+    return action.kind == Kind::kDeleteRef;  // gone: deleting is current, publishing is stale
+  }
+  if (action.kind == Kind::kDeleteRef) return false;  // the ref exists (again)
+  if (*head == action.event.commit) return true;
+  if (!action.old_commit.empty() && *head == action.old_commit) {
+    return Unavailable("hub still shows " + ref + " at its previous commit");
+  }
+  return false;
+}
 
 bool WebhookIngest::SecretMatches(std::string_view provided) const {
   std::string digest = Sha256Raw(provided);
@@ -79,15 +101,26 @@ WebhookReply WebhookIngest::Handle(std::string_view provided_secret, std::string
     return Json(200, {{"ignored", plan->ignored}});
   }
   int published = 0;
+  int stale = 0;
   for (const queue::WebhookAction& action : plan->actions) {
+    Result<bool> current = Current(action);
+    if (!current.ok()) {
+      spdlog::warn("webhook {}: replay guard: {}", action.repo, current.error().message());
+      metrics_.CountWebhook("error");
+      return Fail(503, "the hub's current refs could not be confirmed; retry the delivery");
+    }
+    if (!*current) ++stale;
     Status done = Status::Ok();
     switch (action.kind) {
-      case queue::WebhookAction::Kind::kPublish:
-        done = queue_.Publish(action.event.event_id, queue::SerializeUploadEvent(action.event));
+      case queue::WebhookAction::Kind::kPublish: {
+        queue::UploadEvent event = action.event;
+        if (!*current) event.ref.clear();  // stale: re-decide the revision, move no pointer
+        done = queue_.Publish(event.event_id, queue::SerializeUploadEvent(event));
         if (done.ok()) ++published;
         break;
+      }
       case queue::WebhookAction::Kind::kDeleteRef:
-        done = store_.DeleteRef(action.repo, action.ref);
+        if (*current) done = store_.DeleteRef(action.repo, action.ref);
         break;
       case queue::WebhookAction::Kind::kPurgeRepo:
         done = store_.PurgeRepo(action.repo);
@@ -105,7 +138,7 @@ WebhookReply WebhookIngest::Handle(std::string_view provided_secret, std::string
     }
   }
   metrics_.CountWebhook("accepted");
-  return Json(202, {{"published", published}, {"actions", plan->actions.size()}});
+  return Json(202, {{"published", published}, {"stale", stale}, {"actions", plan->actions.size()}});
 }
 
 }  // namespace provbadge::worker

@@ -26,6 +26,29 @@
 //    move never lets an older verdict replace a newer one. All three are idempotent (Ok when
 //    there is nothing to remove or move) and atomic.
 //  - Ping() is a cheap reachability check for readiness probes: Ok when the storage answers.
+//  - GetBadgeJson() is the read path of the HTTP API: the badge JSON bytes exactly as Put()
+//    wrote them (BadgeToJson of the stored record), in one storage round trip, without the
+//    report and without parsing. By ref it follows the (repo, ref) pointer like GetRef().
+//    nullopt when unknown.
+//  - Lineage cache (verifier LineageCache): opaque node JSON per (repo, commit, policy
+//    digest); PutCachedNode overwrites; DropCachedNodes removes every policy digest of one
+//    revision. Empty repo, commit or policy digest is kInvalidInput.
+//  - Lineage index: RecordLineage(child, parents, signers) adds child to Children(p) for each
+//    parent p and to SignedBy(s) for each signer s (set-add: replays change nothing; an
+//    earlier call's entries are never removed). Children() and SignedBy() return each entry
+//    once, sorted by (repo, commit); empty when unknown.
+//  - Revocations: AddRevocation is idempotent per key (kind "revision": repo + commit; kind
+//    "signer": signer); re-adding a known key keeps the first one (its reason and created_at).
+//    Anything else (unknown kind, missing key part) is kInvalidInput. ListRevocations returns
+//    them sorted by (kind, repo, commit, signer).
+//  - PurgeRepo(repo) also drops the cached nodes of the repo's revisions and removes its
+//    revisions from the lineage index as children (from every Children() and SignedBy() set);
+//    index entries where a revision of the purged repo is the PARENT stay (its children still
+//    exist and were built from it, so a later revocation of it still reaches them).
+//    Revocations stay. MoveRepo(from, to) drops the cached nodes of `from` (their bytes name
+//    the old repo; they are re-verified on demand), renames `from` to `to` everywhere in the
+//    lineage index (as child and as parent), and copies revision revocations of `from` to `to`
+//    (keeping the originals), so a rename never evades a revocation.
 //
 // Thread-safety: all methods are safe to call concurrently.
 #ifndef PROVBADGE_BADGES_BADGE_STORE_H_
@@ -35,6 +58,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "provbadge/badges/badge.h"
 #include "provbadge/common/result.h"
@@ -46,6 +70,23 @@ struct BadgeRecord {
   std::string ref;          // e.g. "main"; empty: no pointer update
   int64_t seq = 0;          // the event's seq (larger is newer)
   std::string report_json;  // the full verification report; may be empty for pending
+  std::string vsa_json;     // DSSE envelope of the signed verdict (badges/verdict.h); may be empty
+};
+
+// One revision, as a key of the lineage index.
+struct RevisionKey {
+  std::string repo;    // "org/name"
+  std::string commit;  // 40-hex
+  friend bool operator==(const RevisionKey&, const RevisionKey&) = default;
+  friend auto operator<=>(const RevisionKey&, const RevisionKey&) = default;
+};
+
+struct Revocation {
+  std::string kind;          // "revision" | "signer"
+  std::string repo, commit;  // kind "revision"
+  std::string signer;        // kind "signer": a policy identity name
+  std::string reason;
+  std::string created_at;  // RFC 3339 UTC, set by the caller
 };
 
 enum class PutResult { kWritten, kStale };
@@ -68,7 +109,34 @@ class BadgeStore {
   virtual Status PurgeRepo(std::string_view repo) = 0;
   virtual Status MoveRepo(std::string_view from, std::string_view to) = 0;
   virtual Status Ping() = 0;
+
+  // The badge HTTP read: stored badge JSON bytes. `by_ref` false: `ref_or_commit` is a commit.
+  virtual Result<std::optional<std::string>> GetBadgeJson(std::string_view repo,
+                                                          std::string_view ref_or_commit,
+                                                          bool by_ref) = 0;
+
+  // Lineage cache.
+  virtual Result<std::optional<std::string>> GetCachedNode(std::string_view repo,
+                                                           std::string_view commit,
+                                                           std::string_view policy_digest) = 0;
+  virtual Status PutCachedNode(std::string_view repo, std::string_view commit,
+                               std::string_view policy_digest, std::string_view node_json) = 0;
+  virtual Status DropCachedNodes(std::string_view repo, std::string_view commit) = 0;
+
+  // Lineage index.
+  virtual Status RecordLineage(const RevisionKey& child, const std::vector<RevisionKey>& parents,
+                               const std::vector<std::string>& signers) = 0;
+  virtual Result<std::vector<RevisionKey>> Children(const RevisionKey& parent) = 0;
+  virtual Result<std::vector<RevisionKey>> SignedBy(std::string_view signer) = 0;
+
+  // Revocations.
+  virtual Status AddRevocation(const Revocation& revocation) = 0;
+  virtual Result<std::vector<Revocation>> ListRevocations() = 0;
 };
+
+// Shared validation of the implementations: kInvalidInput naming what is wrong, else Ok.
+Status ValidateRevisionKey(const RevisionKey& key, std::string_view what);
+Status ValidateRevocation(const Revocation& revocation);
 
 }  // namespace provbadge::badges
 

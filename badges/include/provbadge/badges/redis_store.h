@@ -2,11 +2,16 @@
 // embedded SQLite store (badge_store.h).
 //
 // Key layout (README.md "Redis key layout"), designed for a web tier that reads Redis directly:
-//   <prefix>:badge:{<org/name>}:<commit>  hash {seq, state, badge, report, updated_at}
+//   <prefix>:badge:{<org/name>}:<commit>  hash {seq, state, badge, report, vsa, updated_at}
 //   <prefix>:ref:{<org/name>}:<ref>       hash {commit, seq}
-// The braces are a Redis Cluster hash tag, so every key of one repository lives in one slot.
-// In each part, '%', '{' and '}' are percent-encoded (%25, %7B, %7D); valid repo names,
-// commits and git ref names other than hostile ones never contain them.
+//   plus the lineage cache, lineage index and revocations (README; redis_lineage_scripts.h).
+// The braces are a Redis Cluster hash tag, so every badge key of one repository lives in one
+// slot. In each part, '%', '{' and '}' are percent-encoded (%25, %7B, %7D); valid repo names,
+// commits and git ref names other than hostile ones never contain them. The lineage index,
+// revocations, MoveRepo and PurgeRepo span several slots: a single Redis node is required.
+//
+// GetBadgeJson is one round trip: HGET of the badge field by commit, or one EVALSHA that
+// follows the ref pointer and returns the badge field.
 //
 // Put() runs the whole contract (seq guard, pending replaced by the final badge of the same
 // seq, ref pointer never backwards) as one Lua script (EVALSHA, falling back to EVAL on
@@ -22,8 +27,10 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "provbadge/badges/badge_store.h"
 
@@ -50,6 +57,14 @@ struct RedisStoreOptions {
 // The keys of the layout above.
 std::string RedisBadgeKey(std::string_view prefix, std::string_view repo, std::string_view commit);
 std::string RedisRefKey(std::string_view prefix, std::string_view repo, std::string_view ref);
+// "<prefix>:<kind>:{<repo>}:<last>" and "<prefix>:<kind>:{<tag>}", parts escaped as above.
+std::string RedisRepoKey(std::string_view prefix, std::string_view kind, std::string_view repo,
+                         std::string_view last);
+std::string RedisTaggedKey(std::string_view prefix, std::string_view kind, std::string_view tag);
+// Members of the lineage sets and revocation fields/values: each part as "<length>:<bytes>".
+std::string RedisJoinFields(const std::vector<std::string_view>& parts);
+// nullopt when `text` is not a valid encoding.
+std::optional<std::vector<std::string>> RedisSplitFields(std::string_view text);
 
 // Connects one pooled connection and loads the script, so a wrong URL or an unreachable server
 // fails here (kUnavailable; kInvalidInput for bad options).

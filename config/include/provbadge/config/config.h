@@ -59,6 +59,9 @@ struct HttpConfig {
   // POST /v1/hooks/hub shared secret (X-Webhook-Secret); "" (and no file) disables the route.
   std::string webhook_secret;
   std::string webhook_secret_file;  // a file holding the secret (trailing newline dropped)
+  // Bearer token of the admin API (POST /v1/admin/revocations); "" (and no file) disables it.
+  std::string admin_token;
+  std::string admin_token_file;  // a file holding the token (trailing newline dropped)
 };
 
 struct WorkerConfig {
@@ -66,6 +69,10 @@ struct WorkerConfig {
   // On SIGTERM/SIGINT: how long in-flight verifications may run before they are handed back
   // to the queue (retried elsewhere), 0..3600000.
   int shutdown_grace_ms = 30000;
+  // The key the worker signs each badge's verification summary (VSA) with: an EC P-256/P-384
+  // private key in PEM (PKCS#8 or SEC1). "" = verdicts are not signed.
+  std::string verdict_key;
+  std::string verdict_key_id;  // the DSSE keyid of the verdict signatures; may be empty
 };
 
 struct LogConfig {
@@ -105,9 +112,13 @@ Result<Config> ParseConfig(std::string_view json, const Environment& env,
 // file's text are prefixed with `path`; errors from `env` name only the variable.
 Result<Config> LoadConfig(const std::string& path, const Environment& env);
 
-// Trust policy file (docs/configuration.md "Trust policy"):
-//   {"identities":[{"name":"acme","key":"keys/acme.pub.pem"}],
-//    "rules":[{"repos":"org/*","publishers":[names],"builders":[names]}], "maxDepth":8}
+// Trust policy file (schema: docs/policy.md):
+//   {"identities":[{"name":"acme","key":"keys/acme.pub.pem"} |
+//                  {"name","certificateIdentity","certificateOidcIssuer"} |
+//                  {"name","certificateChain":"pki/ca.pem"}],
+//    "trustedRoots":["roots/trusted_root.json"],
+//    "rules":[{"repos":"org/*","publishers":[names],"builders":[names]}], "maxDepth":8,
+//    "rehash":"small", "fidelity":"off"|"gguf-up-to-<N>-GB"|"always"}
 // Key paths are relative to `base_dir` (LoadPolicy: the policy file's directory); every key is
 // read and parsed here. Every identity named by a rule must exist. `digest` is "sha256:<hex>"
 // over the file bytes. Errors are kInvalidInput naming the entry ("identities[0] \"acme\": key

@@ -5,7 +5,10 @@
 //   scope repo.content (and narrower repo.content.*), action update, repo.type model:
 //     one kPublish per updatedRefs entry with a newSha: an UploadEvent for (repo, ref, newSha)
 //     whose event_id is hex sha256("<webhook.id>|<repo.id>|<ref>|<newSha>"), so a replayed
-//     delivery dedupes in the queue; one kDeleteRef per entry whose newSha is null.
+//     delivery dedupes in the queue while the first one is queued; one kDeleteRef per entry
+//     whose newSha is null. The payload carries no time and no delivery id, so a delivery
+//     replayed after its event was processed cannot be told apart here: the worker's ingest
+//     checks each ref against the hub's current state instead (webhook_ingest.h).
 //   scope repo, action delete: kPurgeRepo.
 //   scope repo, action move: kMoveRepo (repo -> movedTo.name), then a kPublish of the new name
 //     at headSha for ref "main" (when headSha is given), so the badge is re-checked under the
@@ -28,21 +31,25 @@
 #include <string_view>
 #include <vector>
 
+#include "provbadge/common/limits.h"
 #include "provbadge/common/result.h"
 #include "provbadge/queue/upload_event.h"
 
 namespace provbadge::queue {
 
-inline constexpr size_t kMaxHubWebhookBytes = 1 << 20;  // 1 MiB
-inline constexpr size_t kMaxHubWebhookRefs = 1000;      // updatedRefs entries per payload
+// provbadge/common/limits.h: the payload size and its updatedRefs entries.
+inline constexpr size_t kMaxHubWebhookBytes = limits::kMaxHubWebhookBytes;
+inline constexpr size_t kMaxHubWebhookRefs = limits::kMaxHubWebhookRefs;
 
 struct WebhookAction {
   enum class Kind { kPublish, kDeleteRef, kPurgeRepo, kMoveRepo };
   Kind kind = Kind::kPublish;
-  UploadEvent event;     // kPublish: the event to queue (event.repo is the repo)
-  std::string repo;      // every kind: the repo acted on ("org/name")
-  std::string ref;       // kDeleteRef: the ref as the badge store keys it ("main", "refs/pr/1")
-  std::string moved_to;  // kMoveRepo: the new "org/name"
+  UploadEvent event;       // kPublish: the event to queue (event.repo is the repo)
+  std::string old_commit;  // kPublish from updatedRefs: the entry's oldSha ("" when null);
+                           // the ingest's replay guard tells "hub lags" from "stale" with it
+  std::string repo;        // every kind: the repo acted on ("org/name")
+  std::string ref;         // kDeleteRef: the ref as the badge store keys it ("main", "refs/pr/1")
+  std::string moved_to;    // kMoveRepo: the new "org/name"
 };
 
 struct WebhookPlan {

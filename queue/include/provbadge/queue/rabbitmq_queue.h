@@ -6,8 +6,17 @@
 //                exchange Q.dlx; the work queue.
 //   Q.dlx        durable direct exchange; Q.dead is bound to it with routing key "dead".
 //   Q.dead       durable classic queue: the dead letters, in order.
-//   Q.retry.<N>ms  one durable classic queue per retry delay tier, x-message-ttl = N and
-//                dead-lettering back to Q through the default exchange.
+//   Q.retry.v2.<N>ms  one durable quorum queue per retry delay tier, x-message-ttl = N,
+//                dead-lettering back to Q through the default exchange with
+//                x-dead-letter-strategy at-least-once (x-overflow reject-publish, which the
+//                broker requires for it): a delayed retry moves back to Q only once Q has
+//                confirmed it, so a broker crash at that moment cannot lose it (RabbitMQ >= 3.10).
+//                Migration: releases before v2 declared classic Q.retry.<N>ms queues, which
+//                dead-letter at-most-once. The versioned names never collide with them (no
+//                PRECONDITION_FAILED on upgrade); the old queues keep working and drain by
+//                themselves within their TTL, after which the operator deletes them
+//                (README "RabbitMQ topology"). Any queue of ours that exists with other
+//                arguments fails OpenRabbitMqQueue with kInvalidInput naming the queue.
 // Messages are persistent (delivery_mode 2) with message_id = the event id.
 //
 // Semantics:
@@ -47,6 +56,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "provbadge/queue/event_queue.h"
@@ -76,6 +86,9 @@ struct RabbitMqQueueOptions {
 // fails here (kUnavailable), bad options and a topology that exists with other arguments are
 // kInvalidInput. Errors never contain the password.
 Result<std::unique_ptr<EventQueue>> OpenRabbitMqQueue(const RabbitMqQueueOptions& options);
+
+// The name of the retry tier queue for `delay` under work queue `queue`: "<queue>.retry.v2.<ms>ms".
+std::string RetryTierQueueName(std::string_view queue, std::chrono::milliseconds delay);
 
 }  // namespace provbadge::queue
 

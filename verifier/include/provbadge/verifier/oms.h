@@ -4,8 +4,10 @@
 #ifndef PROVBADGE_VERIFIER_OMS_H_
 #define PROVBADGE_VERIFIER_OMS_H_
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "provbadge/verifier/manifest.h"
@@ -45,6 +47,25 @@ void VerifyOmsKey(RevisionSource& source, std::string_view bundle_json, const Pu
 // Appends findings ("sigstore.*" for the bundle) and sets `report->verdict`. Never throws.
 void VerifyOmsBundle(RevisionSource& source, std::string_view bundle_json, const TrustedRoot& root,
                      const SigstorePolicy& policy, const OmsOptions& options, Report* report);
+
+// What VerifyModelSignature found out besides the findings.
+struct ModelSignatureCheck {
+  const Identity* signer = nullptr;  // the allowed publisher whose signature verified, or null
+  // (path, sha256 hex) of every file the verified signature covers (empty unless verified).
+  std::vector<std::pair<std::string, std::string>> signed_files;
+  std::optional<Error> transient;  // model.sig could not be read (kUnavailable): no verdict
+};
+
+// Checks model.sig of `repo` against every publisher the policy allows, whatever their kind:
+// key identities verify a key-mode OMS bundle (VerifyOmsKey); certificateIdentity identities
+// a Fulcio-certificate bundle (VerifyOmsBundle, kKeyless with the exact identity and issuer,
+// against each of policy.trusted_roots); certificateChain identities a certificate-chain
+// bundle (VerifyOmsBundle, kCertificateChain against the identity's chain_root). The files are
+// hashed through `manifest` (shared with the revision's other checks). Appends findings and
+// sets report->verdict (kUnverified for a missing signature or no allowed publisher).
+ModelSignatureCheck VerifyModelSignature(RevisionSource& source, std::string_view repo,
+                                         const TrustPolicy& policy, Manifest& manifest,
+                                         Report* report);
 
 // Verifies one hub revision under the policy: finds model.sig (absent: kUnverified with
 // finding "oms.signature_missing"), tries the publishers the policy allows for `repo`, and

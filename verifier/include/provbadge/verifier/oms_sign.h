@@ -1,7 +1,9 @@
-// Producing an OMS model signature (model.sig) in key mode: the publisher side of
-// VerifyOmsKey, used by the demo generator, by publishers and by tests.
+// Producing an OMS model signature (model.sig) in key or certificate mode: the publisher side
+// of VerifyOmsKey / VerifyOmsBundle (certificate chain), used by `provbadge sign`, the demo
+// generator and tests.
 //
-// Output: a Sigstore bundle v0.3 with publicKey.hint, a DSSE envelope and an in-toto
+// Output: a Sigstore bundle v0.3 with publicKey.hint (key mode) or x509CertificateChain
+// (certificate mode, leaf first, as model_signing writes it), a DSSE envelope and an in-toto
 // Statement listing every non-ignored file (files or shards, sha256 or blake2b) and the
 // effective ignore_paths (the git defaults, model.sig and `ignore_paths`).
 //
@@ -39,6 +41,14 @@ struct OmsSignOptions {
 Result<std::string> SignOmsKeyWithOptions(RevisionSource& source, std::string_view private_key_pem,
                                           std::string_view model_name,
                                           const OmsSignOptions& options);
+
+// Certificate mode: as SignOmsKeyWithOptions, but the bundle carries the certificates of
+// `certificate_chain_pem` (PEM, leaf first, then intermediates; at most 8) as
+// verificationMaterial.x509CertificateChain. kInvalidInput when the leaf is not the
+// certificate of `private_key_pem` or no certificate parses.
+Result<std::string> SignOmsCertificate(RevisionSource& source, std::string_view private_key_pem,
+                                       std::string_view certificate_chain_pem,
+                                       std::string_view model_name, const OmsSignOptions& options);
 
 }  // namespace provbadge::verifier
 

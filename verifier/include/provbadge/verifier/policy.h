@@ -5,19 +5,44 @@
 #ifndef PROVBADGE_VERIFIER_POLICY_H_
 #define PROVBADGE_VERIFIER_POLICY_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "provbadge/verifier/public_key.h"
+#include "provbadge/verifier/sigstore_trusted_root.h"
+#include "provbadge/verifier/sigstore_verify.h"
 
 namespace provbadge::verifier {
 
-// A named signer. In this slice, only key identities exist.
+// A named signer, of one of three kinds (policy file: "key" | "certificateIdentity" +
+// "certificateOidcIssuer" | "certificateChain"; docs/policy.md).
 struct Identity {
+  enum class Kind { kKey, kSigstore, kCertificateChain };
   std::string name;
-  std::shared_ptr<const PublicKey> key;  // never null for a key identity
+  Kind kind = Kind::kKey;
+  // kKey: the public key, parsed twice from the same PEM: `key` for DSSE envelopes and OMS key
+  // mode, `sigstore_key` for key-mode Sigstore bundles. Both non-null for a key identity.
+  std::shared_ptr<const PublicKey> key;
+  std::shared_ptr<const SigstoreKey> sigstore_key;
+  // kSigstore: the Fulcio certificate's SAN and OIDC issuer, matched exactly; the certificate
+  // is checked against TrustPolicy::trusted_roots.
+  std::string certificate_identity;
+  std::string certificate_oidc_issuer;
+  // kCertificateChain: the private PKI's anchors (TrustedRoot::FromCertificatePems).
+  std::shared_ptr<const TrustedRoot> chain_root;
+};
+
+std::string_view IdentityKindName(Identity::Kind kind);  // "key" | "sigstore" | "certificateChain"
+
+// Policy file key "fidelity": "off" | "gguf-up-to-<N>-GB" (GGUF files up to N GiB are
+// re-quantized and compared; max_bytes = N GiB) | "always".
+enum class FidelityMode { kOff, kGgufUpTo, kAlways };
+struct FidelityPolicy {
+  FidelityMode mode = FidelityMode::kOff;
+  uint64_t max_bytes = 0;  // kGgufUpTo only
 };
 
 // Who may sign `model.sig` (publishers) for repositories matching `repos` (a glob where
@@ -43,9 +68,18 @@ struct TrustPolicy {
   int max_depth = 8;
   RehashMode rehash = RehashMode::kSmall;  // policy file key "rehash"
   std::string digest;                      // "sha256:<hex>" over the policy file bytes
+  // "trustedRoots": Sigstore trusted roots (public-good or private) for kSigstore identities
+  // and key-mode bundles; each parsed once.
+  std::vector<std::shared_ptr<const TrustedRoot>> trusted_roots;
+  FidelityPolicy fidelity;  // policy file key "fidelity"
 
   // Identities allowed to publish `repo` (union over matching rules), in policy order.
   std::vector<const Identity*> PublishersFor(std::string_view repo) const;
+  // Identities allowed to sign `repo`'s provenance lines (union over matching rules' builders),
+  // in policy order.
+  std::vector<const Identity*> BuildersFor(std::string_view repo) const;
+  // The identity named `name`, or nullptr.
+  const Identity* FindIdentity(std::string_view name) const;
 };
 
 // Glob match used by rules: '*' matches [^/]*, every other character matches itself.

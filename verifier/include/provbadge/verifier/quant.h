@@ -1,7 +1,8 @@
 // ggml block types and the llama.cpp reference quantizers, re-implemented bit-exactly so the
 // verifier can re-derive a GGUF tensor from its source weights (notes/quant.md §3).
 //
-// Contract: every function is a pure function of its arguments (no global state) and is
+// Contract: every function is a pure function of its arguments (the one global is the kernel
+// width, which never changes a result; SetQuantKernelLanes) and is
 // deterministic across x86-64 builds: the sources are compiled with -ffp-contract=off, so a
 // float expression is evaluated with exactly the roundings the llama.cpp reference performs.
 // The FMA variant of the legacy types is computed with std::fma where the reference build
@@ -75,6 +76,14 @@ bool QuantizeRowRef(GgmlType type, const float* x, int64_t n, RoundingVariant va
 // tests and the benchmark hold the vectorized K-quant kernels to.
 bool QuantizeRowRefScalar(GgmlType type, const float* x, int64_t n, RoundingVariant variant,
                           uint8_t* out);
+
+// The width of the vectorized K-quant kernels QuantizeRowRef uses: 16 lanes (AVX-512), 8 (AVX2)
+// or 4 (portable), the widest this CPU runs unless narrowed. All widths give the same bytes.
+int QuantKernelLanes();
+// Forces a width (4, 8 or 16; 0 = the widest again) so tests and benchmarks can hold every
+// kernel to the scalar port on one machine. False (nothing changed) when the CPU or build lacks
+// it. Process-wide; call it while no quantization runs.
+bool SetQuantKernelLanes(int lanes);
 
 // Decodes one row of `n` elements (dequantize_row_<type>). False for unsupported types.
 bool DequantizeRow(GgmlType type, const uint8_t* in, int64_t n, float* out);

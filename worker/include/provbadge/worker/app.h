@@ -10,6 +10,7 @@
 #include <string>
 
 #include "provbadge/badges/badge_store.h"
+#include "provbadge/badges/verdict.h"
 #include "provbadge/config/config.h"
 #include "provbadge/queue/event_queue.h"
 #include "provbadge/verifier/policy.h"
@@ -25,6 +26,9 @@ struct App {
   std::unique_ptr<badges::BadgeStore> store;
   std::unique_ptr<HubSource> hub;  // HubMirror or HubHttp (hub.kind)
   std::string webhook_secret;      // http.webhook_secret or the file's content; "" = disabled
+  std::string admin_token;         // http.admin_token or the file's content; "" = disabled
+  // worker.verdict_key, parsed once; null = verdicts are not signed.
+  std::shared_ptr<const badges::VerdictKey> verdict_key;
 };
 
 enum class AppRole { kWorker, kPublisher, kReader };

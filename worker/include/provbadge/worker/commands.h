@@ -35,6 +35,17 @@ struct VerifyModelArgs {
 };
 int RunVerifyModelKey(const VerifyModelArgs& args, std::ostream& out, std::ostream& err);
 
+// `provbadge verify DIR [--repo org/name] --hub HUB --policy P [--json]`: the lineage verdict of
+// a local revision folder, parents resolved through the hub mirror HUB (verifier/lineage.h).
+// `repo` may be empty when DIR is HUB/<org>/<name>/<commit>. Prints the badge label and the
+// report tree, or with `json` {"badge": <badge JSON>, "report": <report JSON>}. Exit 0 only
+// when the badge is verified; 1 otherwise (also a transient fault); 2 usage.
+struct VerifyLineageArgs {
+  std::string dir, repo, hub, policy;
+  bool json = false;
+};
+int RunVerifyLineage(const VerifyLineageArgs& args, std::ostream& out, std::ostream& err);
+
 // `provbadge verify-bundle` (sigstore-conformance CLI shape): one of artifact/digest
 // ("sha256:<hex>"); key mode (key) or keyless (identity + issuer, trusted_root required).
 struct VerifyBundleArgs {
@@ -61,6 +72,44 @@ struct SignModelArgs {
 };
 int RunSignModelKey(const SignModelArgs& args, std::ostream& out, std::ostream& err);
 
+// `provbadge sign DIR --key K [--certificate-chain C...] [--shard-size N] [--ignore P...]`:
+// writes DIR/model.sig (OMS; key mode, or certificate mode with the chain leaf first).
+// Exit 0 written, 1 failed, 2 usage (unreadable or unusable key, bad chain).
+struct SignArgs {
+  std::string dir, key;
+  std::string signature;  // output (default DIR/model.sig)
+  std::vector<std::string> certificate_chain;
+  uint64_t shard_size = 0;  // 0: files serialization
+  std::vector<std::string> ignore_paths;
+};
+int RunSign(const SignArgs& args, std::ostream& out, std::ostream& err);
+
+// `provbadge attest`: appends one signed SLSA provenance line (DSSE envelope) to
+// provenance.intoto.jsonl. Exit 0 appended, 1 failed, 2 usage or validation (a parent named
+// by branch, a missing subject, a malformed --param or --dependency).
+struct AttestArgs {
+  std::string build_type;                 // train | finetune | adapter | merge | quantize
+  std::vector<std::string> subjects;      // produced files
+  std::string model_dir;                  // subject names are relative to it (default: first's dir)
+  std::vector<std::string> parents;       // hf://org/name@<40-hex>
+  std::vector<std::string> parent_dirs;   // one local copy per parent, same order
+  std::vector<std::string> params;        // k=v
+  std::vector<std::string> dependencies;  // URI[=sha256:HEX|gitCommit:HEX]
+  std::string key, keyid, builder_id;
+  std::string out;  // default MODEL_DIR/provenance.intoto.jsonl
+};
+int RunAttest(const AttestArgs& args, std::ostream& out, std::ostream& err);
+
+// `provbadge verify-verdict`: exit 0 only when the envelope's signature verifies with the key,
+// the statement is a well-formed provbadge VSA, and (when given) repo/commit match; with
+// require_verified also only when the verdict's state is "verified". 1 otherwise; 2 usage.
+struct VerifyVerdictArgs {
+  std::string envelope, key, repo, commit;
+  bool json = false;
+  bool require_verified = false;
+};
+int RunVerifyVerdict(const VerifyVerdictArgs& args, std::ostream& out, std::ostream& err);
+
 struct BadgeArgs {
   std::string config;
   std::vector<std::string> repos;
@@ -68,7 +117,7 @@ struct BadgeArgs {
   double wait_seconds = 0;  // wait until every badge exists and is not pending
   bool json = false;
 };
-// Prints one line per repo: "org/name@<7-hex>  <state>  <message>".
+// Prints one line per repo: "org/name@<7-hex>  <state>  <label>".
 int RunBadge(const BadgeArgs& args, std::ostream& out, std::ostream& err);
 
 int RunDeadLetters(const std::string& config, std::ostream& out, std::ostream& err);

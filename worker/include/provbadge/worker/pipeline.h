@@ -1,10 +1,13 @@
-// The worker pipeline: one delivery -> parse event -> snapshot the revision -> verify ->
-// badge -> store -> complete. Acknowledged only after the badge is stored (DESIGN.md).
+// The worker pipeline: one delivery -> parse event -> snapshot the revision -> verify its
+// lineage (parents through the hub, parent cache and revocations in the store) -> lineage
+// index -> badge (+ signed verdict) -> store -> complete. Acknowledged only after the badge is
+// stored (DESIGN.md).
 //
 //   invalid event (schema, fields)        -> Reject: dead-lettered with the reason
 //   revision missing / hub storage fault  -> Retry with backoff (the previous badge stays)
 //   verification outcome (any verdict)    -> badge stored, Ack
 //   store fault                           -> Retry with backoff, never Ack
+//   a revocation added during the walk    -> Retry at once (decided again with it)
 //   exception escaping anything           -> Retry (a bug must not lose the event)
 // The queue dead-letters a message after its max attempts.
 //
@@ -19,6 +22,7 @@
 #include <string>
 
 #include "provbadge/badges/badge_store.h"
+#include "provbadge/badges/verdict.h"
 #include "provbadge/queue/event_queue.h"
 #include "provbadge/verifier/policy.h"
 #include "provbadge/worker/hub_source.h"
@@ -33,6 +37,9 @@ struct PipelineOptions {
   // deliveries are handed back to the queue (kRetry without delay, "worker shutting down"):
   // the shutdown deadline. Never a verdict.
   const std::atomic<bool>* abort = nullptr;
+  // Borrowed, may be null: the key every badge's verification summary is signed with
+  // (BadgeRecord.vsa_json). Null: badges are stored without a signed verdict.
+  const badges::VerdictKey* verdict_key = nullptr;
 };
 
 // What Process() decided, for logs and tests.
@@ -58,6 +65,8 @@ class Pipeline {
  private:
   ProcessResult Decide(const queue::Delivery& delivery);
   queue::Outcome RetryOutcome(int attempt, std::string reason) const;
+  ProcessResult StoreFault(const queue::Delivery& delivery, const Error& error,
+                           ProcessResult result);
   bool QueueDrained();
 
   queue::EventQueue& queue_;

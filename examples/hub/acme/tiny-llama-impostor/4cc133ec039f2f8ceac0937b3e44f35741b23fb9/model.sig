@@ -5,7 +5,7 @@
         "signatures": [
             {
                 "keyid": "",
-                "sig": "MEYCIQDnYKYPq1yVGI5FqLwdtShROpf6B7K+b+ztpfQpcFSJdQIhALsem152Xk8UxRil3T85MxGkBa/8+Pv2kMbw57mKndkU"
+                "sig": "MEUCIQDtV9OW5Ya0V6k1p9i4n8HIyfMfxrGqlWGsNmXyvrk0nwIgH9SEr9t7Zg50aoW6BXkrQ8hYNUdft591ib2a8gizM7M="
             }
         ]
     },

@@ -5,7 +5,7 @@
         "signatures": [
             {
                 "keyid": "",
-                "sig": "MEUCIGUTy0PLfa8hM65ximKbTwseFlJ8BNQBfCTZoQ42yzulAiEAsCTnNML3+wx5ljikxSsmXy2CayqAWXC4zgxBKOy7lMA="
+                "sig": "MEYCIQCX5rmXZ5plaCwp5YyZlQvDG3pL0Loqme1QCZzPjiSUTQIhAJtx9W0h9rsPm0fUtxqzWWM4gHSj7uhQiLB1WzmyZVJe"
             }
         ]
     },

@@ -5,7 +5,7 @@
         "signatures": [
             {
                 "keyid": "",
-                "sig": "MEUCIQDFnJjFvcOkhyfIL/0GlLJGBQGfMIWwowIq/sgqcU+DLQIgHEcfU55TbXaa9bERzTF5au2rF+j5TcyH3sK+4xvVbqI="
+                "sig": "MEUCIQCsNy121Z/iWt4c40+y3ddlbB4Rd+Io461hxAl3tW3XbAIgKR0cgked/2prv4jjiHbBD1P2R1rzv5yVCneRIsICz1o="
             }
         ]
     },

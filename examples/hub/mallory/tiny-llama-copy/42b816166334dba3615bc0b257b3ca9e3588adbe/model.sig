@@ -5,7 +5,7 @@
         "signatures": [
             {
                 "keyid": "",
-                "sig": "MEYCIQC3x8WRw8SOJ83kpg04bIOGZVRzkF7ptbieRkJRZzvsugIhAONGnMCCTtLyVMaK9CVHn/AV7xvk5a6U/1jlURFYM4IM"
+                "sig": "MEYCIQDYfy7qbYYWoqenQKDbY8zdKjULiEtKYe2qFKt21Bn4PQIhAPx9Eq6u2T/K9SCU6GHo4NZUkaqhUFwj2XcC+7r0TVKc"
             }
         ]
     },

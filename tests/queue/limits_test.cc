@@ -1,0 +1,96 @@
+// Queue-side bounds of provbadge/common/limits.h not covered elsewhere: the upload event's
+// source, the hub webhook's id and updatedRefs count, and the SQLite queue's message ids.
+// docs/threat-model.md maps every limit to its test.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "provbadge/common/limits.h"
+#include "provbadge/queue/hub_webhook.h"
+#include "provbadge/queue/sqlite_queue.h"
+#include "provbadge/queue/upload_event.h"
+
+namespace provbadge::queue {
+namespace {
+
+using Json = nlohmann::json;
+const std::string kSha(40, 'a');
+
+Json Event() {
+  return Json{{"schema", kUploadEventSchema},
+              {"event_id", "e1"},
+              {"repo", "org/model"},
+              {"ref", "main"},
+              {"commit", kSha},
+              {"seq", 1},
+              {"received_at", "2026-01-01T00:00:00Z"},
+              {"source", "cli"}};
+}
+
+TEST_CASE("limits: an upload event's source is at most kMaxSourceBytes", "[limits]") {
+  Json at = Event();
+  at["source"] = std::string(limits::kMaxSourceBytes, 's');
+  CHECK(ParseUploadEvent(at.dump()).ok());
+  Json over = Event();
+  over["source"] = std::string(limits::kMaxSourceBytes + 1, 's');
+  auto r = ParseUploadEvent(over.dump());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().message(), Catch::StartsWith("source:"));
+}
+
+Json Webhook(const std::string& id, size_t refs) {
+  Json updated = Json::array();
+  for (size_t i = 0; i < refs; ++i) {
+    updated.push_back(
+        {{"ref", "refs/heads/b" + std::to_string(i)}, {"oldSha", nullptr}, {"newSha", kSha}});
+  }
+  return Json{{"event", {{"action", "update"}, {"scope", "repo.content"}}},
+              {"repo", {{"type", "model"}, {"name", "org/model"}, {"id", "r1"}}},
+              {"updatedRefs", updated},
+              {"webhook", {{"id", id}, {"version", 3}}}};
+}
+
+TEST_CASE("limits: a webhook id is at most kMaxHubWebhookIdBytes", "[limits]") {
+  const std::string at(limits::kMaxHubWebhookIdBytes, 'w');
+  CHECK(NormalizeHubWebhook(Webhook(at, 1).dump(), 1, "2026-01-01T00:00:00Z").ok());
+  auto over = NormalizeHubWebhook(Webhook(at + "w", 1).dump(), 1, "2026-01-01T00:00:00Z");
+  REQUIRE_FALSE(over.ok());
+  CHECK_THAT(over.error().message(), Catch::Contains("webhook.id"));
+}
+
+TEST_CASE("limits: a webhook lists at most kMaxHubWebhookRefs updated refs", "[limits]") {
+  auto at = NormalizeHubWebhook(Webhook("w1", limits::kMaxHubWebhookRefs).dump(), 1,
+                                "2026-01-01T00:00:00Z");
+  REQUIRE(at.ok());
+  CHECK(at->actions.size() == limits::kMaxHubWebhookRefs);
+  auto over = NormalizeHubWebhook(Webhook("w1", limits::kMaxHubWebhookRefs + 1).dump(), 1,
+                                  "2026-01-01T00:00:00Z");
+  REQUIRE_FALSE(over.ok());
+  CHECK_THAT(over.error().message(), Catch::Contains("updatedRefs: more than"));
+}
+
+TEST_CASE("limits: SQLite queue message ids are at most kMaxSqliteMessageIdBytes", "[limits]") {
+  namespace fs = std::filesystem;
+  fs::path dir = fs::temp_directory_path() / ("pb-limits-" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  SqliteQueueOptions options;
+  options.path = (dir / "queue.db").string();
+  auto q = OpenSqliteQueue(options);
+  REQUIRE(q.ok());
+  CHECK((*q)->Publish(std::string(limits::kMaxSqliteMessageIdBytes, 'm'), "{}").ok());
+  Status over = (*q)->Publish(std::string(limits::kMaxSqliteMessageIdBytes + 1, 'm'), "{}");
+  REQUIRE_FALSE(over.ok());
+  CHECK(over.error().code() == ErrorCode::kInvalidInput);
+  Status empty = (*q)->Publish("", "{}");
+  REQUIRE_FALSE(empty.ok());
+  CHECK(empty.error().code() == ErrorCode::kInvalidInput);
+  q->reset();
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace provbadge::queue

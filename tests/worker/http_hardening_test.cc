@@ -1,0 +1,230 @@
+// Hostile HTTP clients against the real server (docs/threat-model.md, "HTTP"): slowloris
+// headers and bodies cut off by the read timeout, body limits per route (Content-Length and
+// chunked), the webhook secret checked through the real header, and hostile request targets
+// never echoed into JSON or SVG. Behaviour only; no timing is asserted beyond "cut off before
+// the trickle ends".
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+
+#include "in_memory_badge_store.h"
+#include "provbadge/common/limits.h"
+#include "provbadge/queue/event_queue.h"
+#include "provbadge/worker/http_api.h"
+#include "provbadge/worker/http_server.h"
+
+namespace provbadge::worker {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A broker that is down: the webhook route exists, a delivery with the right secret gets 503.
+class DownQueue : public queue::EventQueue {
+ public:
+  Status Publish(std::string_view, std::string_view) override { return Unavailable("down"); }
+  Result<std::optional<queue::Delivery>> Receive(std::chrono::milliseconds) override {
+    return Unavailable("down");
+  }
+  Status Complete(const queue::Delivery&, const queue::Outcome&) override {
+    return Unavailable("down");
+  }
+  Result<std::vector<queue::DeadLetter>> ListDeadLetters(size_t) override {
+    return Unavailable("down");
+  }
+  Result<queue::QueueStats> Stats() override { return Unavailable("down"); }
+  Status Ping() override { return Unavailable("down"); }
+};
+
+// A blocking loopback client that reads until the server closes.
+class RawClient {
+ public:
+  explicit RawClient(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    REQUIRE(fd_ >= 0);
+    timeval timeout{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
+  }
+  ~RawClient() { ::close(fd_); }
+  RawClient(const RawClient&) = delete;
+  RawClient& operator=(const RawClient&) = delete;
+
+  bool Send(std::string_view data) {
+    return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  // True once the server closed (EOF or reset) without anything left to read.
+  bool PeerClosed() {
+    pollfd p{fd_, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char byte;
+    ssize_t n = ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n == 0 || (n < 0 && errno == ECONNRESET);
+  }
+  // Everything until the server closes the connection (or 10 s pass).
+  std::string ReadAll() {
+    std::string out;
+    char chunk[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd_, chunk, sizeof(chunk), 0);
+      if (n <= 0) return out;
+      out.append(chunk, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+int StatusOf(const std::string& response) {
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return 0;
+  return std::stoi(response.substr(9, 3));
+}
+
+std::string BodyOf(const std::string& response) {
+  size_t end = response.find("\r\n\r\n");
+  return end == std::string::npos ? "" : response.substr(end + 4);
+}
+
+struct Server {
+  explicit Server(std::chrono::milliseconds read_timeout = limits::kHttpReadTimeout) {
+    HttpApiOptions options;
+    options.queue = &queue;
+    options.webhook_secret = "s3cret-hook";
+    api = std::make_unique<HttpApi>(store, metrics, nullptr, std::move(options));
+    HttpServerOptions server_options;
+    server_options.read_timeout = read_timeout;
+    auto started = HttpServer::Start("127.0.0.1:0", 2, *api, server_options);
+    REQUIRE(started.ok());
+    server = std::move(started).value();
+  }
+  // One request on a fresh connection ("Connection: close"); the whole response.
+  std::string Exchange(const std::string& request) {
+    RawClient client(server->port());
+    REQUIRE(client.Send(request));
+    return client.ReadAll();
+  }
+
+  testing::InMemoryBadgeStore store;
+  Metrics metrics;
+  DownQueue queue;
+  std::unique_ptr<HttpApi> api;
+  std::unique_ptr<HttpServer> server;
+};
+
+// Sends `prefix`, then one byte per second; true when the server cut the connection off
+// before `max_bytes` were trickled.
+bool CutOffWhileTrickling(Server& s, const std::string& prefix, int max_bytes) {
+  RawClient client(s.server->port());
+  REQUIRE(client.Send(prefix));
+  for (int i = 0; i < max_bytes; ++i) {
+    std::this_thread::sleep_for(1s);
+    if (client.PeerClosed()) return true;
+    if (!client.Send("a")) return true;  // reset: the server is gone
+  }
+  return false;
+}
+
+TEST_CASE("http: slowloris headers are cut off by the read timeout", "[http_hardening]") {
+  Server s(2s);
+  CHECK(CutOffWhileTrickling(s, "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: ", 8));
+  // The server still serves everyone else.
+  std::string ok = s.Exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  CHECK(StatusOf(ok) == 200);
+}
+
+TEST_CASE("http: a trickled body does not extend the request's deadline", "[http_hardening]") {
+  Server s(2s);
+  // Headers arrive at once; the 100-byte body one byte per second: the same 2 s deadline.
+  CHECK(CutOffWhileTrickling(s,
+                             "POST /v1/hooks/hub HTTP/1.1\r\nHost: x\r\nX-Webhook-Secret: "
+                             "s3cret-hook\r\nContent-Length: 100\r\n\r\n",
+                             8));
+}
+
+TEST_CASE("http: body limits per route, declared or chunked", "[http_hardening]") {
+  Server s;
+  const std::string close = "Connection: close\r\n";
+  // A read route: more than kMaxHttpBodyBytes declared -> 413 before the body is read.
+  std::string declared =
+      s.Exchange("POST /v1/badges/acme/model HTTP/1.1\r\nHost: x\r\n" + close +
+                 "Content-Length: " + std::to_string(limits::kMaxHttpBodyBytes + 1) + "\r\n\r\n");
+  CHECK(StatusOf(declared) == 413);
+  // Chunked: no length up front; the parser stops at the limit.
+  std::string chunk(8192, 'x');
+  std::string chunked = "POST /v1/badges/acme/model HTTP/1.1\r\nHost: x\r\n" + close +
+                        "Transfer-Encoding: chunked\r\n\r\n";
+  for (int i = 0; i < 3; ++i) chunked += "2000\r\n" + chunk + "\r\n";
+  chunked += "0\r\n\r\n";
+  CHECK(StatusOf(s.Exchange(chunked)) == 413);
+  // The webhook route takes more than a read route, up to kMaxHttpWebhookBodyBytes.
+  std::string webhook_head = "POST /v1/hooks/hub HTTP/1.1\r\nHost: x\r\n" + close +
+                             "X-Webhook-Secret: s3cret-hook\r\nContent-Length: ";
+  std::string body(limits::kMaxHttpBodyBytes + 1, ' ');
+  int mid = StatusOf(s.Exchange(webhook_head + std::to_string(body.size()) + "\r\n\r\n" + body));
+  CHECK(mid != 413);
+  CHECK(mid == 400);  // read in full, then refused as a payload (blank is not JSON)
+  std::string over =
+      s.Exchange(webhook_head + std::to_string(limits::kMaxHttpWebhookBodyBytes + 1) + "\r\n\r\n");
+  CHECK(StatusOf(over) == 413);
+}
+
+TEST_CASE("http: the webhook secret is checked through the real header", "[http_hardening]") {
+  Server s;
+  const std::string body = R"({"event":{"action":"update","scope":"repo.content"}})";
+  auto post = [&](const std::string& secret_header) {
+    return StatusOf(s.Exchange("POST /v1/hooks/hub HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" +
+                               secret_header + "Content-Length: " + std::to_string(body.size()) +
+                               "\r\n\r\n" + body));
+  };
+  CHECK(post("") == 401);
+  CHECK(post("X-Webhook-Secret: \r\n") == 401);
+  CHECK(post("X-Webhook-Secret: s3cret-hoo\r\n") == 401);    // a prefix
+  CHECK(post("X-Webhook-Secret: s3cret-hookk\r\n") == 401);  // longer
+  CHECK(post("X-Webhook-Secret: S3CRET-HOOK\r\n") == 401);   // same length, other bytes
+  CHECK(post("X-Webhook-Secret: s3cret-hook\r\n") == 400);   // authenticated, bad payload
+}
+
+TEST_CASE("http: hostile request targets are never echoed into JSON or SVG", "[http_hardening]") {
+  Server s;
+  const std::string hostile[] = {
+      "/v1/badges/%3Cscript%3Ealert(1)%3C/script%3E/x",
+      "/v1/badges/<script>alert(1)</script>/x",
+      "/v1/badges/a\"b/c",
+      "/v1/badges/acme/model.svg?revision=<script>",
+      "/v1/badges/acme/<svg onload=alert(1)>.svg",
+      "/v1/reports/a\"},\"x\":{\"/y",
+      "/<script>alert(1)</script>",
+      "/v1/badges/acme/model?revision=\"><script>",
+  };
+  for (const std::string& target : hostile) {
+    INFO(target);
+    std::string response =
+        s.Exchange("GET " + target + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    int status = StatusOf(response);
+    CHECK(status >= 400);
+    CHECK(status < 500);
+    std::string body = BodyOf(response);
+    CHECK(body.find("<script") == std::string::npos);
+    CHECK(body.find("<svg onload") == std::string::npos);
+    CHECK(body.find("a\"b") == std::string::npos);
+    if (response.find("application/json") != std::string::npos) {
+      CHECK(nlohmann::json::accept(body));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace provbadge::worker

@@ -1,0 +1,122 @@
+// Private to the vectorized K-quant kernels (quant_kquants_simd.cc, quant_kquants_q6k.cc): GCC
+// vector types of one width W (16 lanes AVX-512, 8 AVX2, 4 portable), the per-lane primitives
+// with exactly the scalar port's roundings, the sub-block -> lane transpose, and the kernel
+// width dispatch. Everything here is always inlined into width-specific functions compiled with
+// `target` attributes (see the .cc files), so no vector crosses an ABI boundary.
+//
+// Thread-safety: pure functions; the kernel width is a process-wide atomic.
+#ifndef PROVBADGE_VERIFIER_SRC_QUANT_SIMD_H_
+#define PROVBADGE_VERIFIER_SRC_QUANT_SIMD_H_
+
+#include <cstdint>
+#include <cstring>
+#include <utility>
+
+#include "quant_internal.h"
+
+// The vector helpers below are internal and always inlined, so the note that passing 64-byte
+// vectors by value would change the ABI between targets does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+// Clang 14 refuses to pass these vectors by value from a target("avx512f") function to a helper
+// compiled without it (even always-inlined), so clang builds (sanitizers, fuzzing) and other
+// architectures use the portable width only.
+#if defined(__clang__) || !defined(__x86_64__)
+#define PB_QUANT_WIDE 0
+#else
+#define PB_QUANT_WIDE 1
+// DQ/BW/VL too (every AVX-512 CPU since Skylake-SP has them; the dispatch checks them).
+#define PB_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+#define PB_TARGET_AVX2 __attribute__((target("avx2")))
+#endif
+
+namespace provbadge::verifier::quant_internal {
+
+// 16, 8 or 4: the kernel width in use (the widest this CPU runs, unless SetQuantKernelLanes
+// narrowed it), and the widest.
+int KernelWidth();
+int WidestKernelWidth();
+
+namespace simd {
+
+#define PB_INLINE inline __attribute__((always_inline))
+
+// The vector types of one width.
+template <int W>
+struct Vec {
+  typedef float F __attribute__((vector_size(W * 4)));
+  typedef int32_t I __attribute__((vector_size(W * 4)));
+};
+
+template <int W>
+PB_INLINE typename Vec<W>::F Load(const float* p) {
+  typename Vec<W>::F v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+// ggml's nearest_int per lane (the integer trick, so out-of-range inputs behave the same).
+template <int W>
+PB_INLINE typename Vec<W>::I NearestIntV(typename Vec<W>::F f) {
+  const typename Vec<W>::F v = f + 12582912.f;
+  typename Vec<W>::I i;
+  std::memcpy(&i, &v, sizeof i);
+  return (i & 0x007fffff) - 0x00400000;
+}
+
+// clamp(NearestInt(f), 0, nmax) as integers.
+template <int W>
+PB_INLINE typename Vec<W>::I LevelV(typename Vec<W>::F f, typename Vec<W>::I nmax) {
+  typename Vec<W>::I l = NearestIntV<W>(f);
+  l = l < 0 ? 0 : l;
+  return l > nmax ? nmax : l;
+}
+
+template <int W>
+PB_INLINE typename Vec<W>::F Abs(typename Vec<W>::F v) {
+  typename Vec<W>::I i;
+  std::memcpy(&i, &v, sizeof i);
+  i &= 0x7fffffff;
+  std::memcpy(&v, &i, sizeof v);
+  return v;
+}
+
+// One butterfly stage of a WxW transpose: swaps bit D of the row index with bit D of the
+// column index (rows i and i + D, for i with bit D clear). __builtin_shufflevector (GCC >= 12
+// and clang) takes the lane indices as constants, hence the index pack.
+template <int W, int D, int... C>
+PB_INLINE void TransposeStage(typename Vec<W>::F* r, std::integer_sequence<int, C...>) {
+  for (int i = 0; i < W; ++i) {
+    if (i & D) continue;
+    const typename Vec<W>::F a = r[i], b = r[i + D];
+    r[i] = __builtin_shufflevector(a, b, ((C & D) ? W + C - D : C)...);
+    r[i + D] = __builtin_shufflevector(a, b, ((C & D) ? W + C : C + D)...);
+  }
+}
+
+template <int W, int D>
+PB_INLINE void TransposeStage(typename Vec<W>::F* r) {
+  TransposeStage<W, D>(r, std::make_integer_sequence<int, W>());
+}
+
+// out[l][k] = rows[k][l] for a WxW block whose row k starts at rows[k].
+template <int W>
+PB_INLINE void Transpose(const float* const* rows, typename Vec<W>::F* out) {
+  for (int k = 0; k < W; ++k) out[k] = Load<W>(rows[k]);
+  if constexpr (W >= 16) TransposeStage<W, 8>(out);
+  if constexpr (W >= 8) TransposeStage<W, 4>(out);
+  TransposeStage<W, 2>(out);
+  TransposeStage<W, 1>(out);
+}
+
+// Per sub-block results of stage 1: the scale and the_min, and what re-derives the chosen
+// levels (StageOneLevels): `flat` (all levels 0), the inverse scale and min they came from.
+struct StageOne {
+  float scale[16], the_min[16], sel_iscale[16], sel_min[16];  // the_min, sel_min: Qkx2 only
+  bool flat[16];
+};
+
+}  // namespace simd
+}  // namespace provbadge::verifier::quant_internal
+
+#endif  // PROVBADGE_VERIFIER_SRC_QUANT_SIMD_H_
