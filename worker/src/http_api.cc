@@ -9,6 +9,7 @@
 
 #include "admin_api.h"
 #include "badge_read.h"
+#include "http_util.h"
 #include "provbadge/badges/badge.h"
 #include "provbadge/common/limits.h"
 #include "verdict_read.h"
@@ -17,7 +18,6 @@ namespace provbadge::worker {
 namespace {
 
 constexpr std::string_view kJsonType = "application/json";
-constexpr std::string_view kSvgType = "image/svg+xml; charset=utf-8";
 constexpr std::string_view kMetricsType = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::string_view kTextType = "text/plain; charset=utf-8";
 constexpr std::string_view kPublicCache = "public, max-age=60";
@@ -50,35 +50,6 @@ struct Route {
   Resource resource;
   std::string repo_path;  // "org/name" (decoded, not yet validated) for badges and reports
 };
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a broken escape.
-std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space) {
-  std::string out;
-  out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int high = HexValue(in[i + 1]);
-      int low = HexValue(in[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
-}
 
 bool IsAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -186,12 +157,9 @@ std::string TokenOnly(std::string_view text) {
   return out;
 }
 
-std::string MakeEtag(const badges::BadgeRecord& record, Resource resource) {
-  std::string_view kind = resource == Resource::kBadgeSvg ? "svg"
-                          : resource == Resource::kReport ? "report"
-                                                          : "json";
+std::string MakeEtag(const badges::BadgeRecord& record) {
   return "\"" + TokenOnly(record.badge.commit) + "-" + std::to_string(record.seq) + "-" +
-         std::string(badges::BadgeStateName(record.badge.state)) + "-" + std::string(kind) + "\"";
+         std::string(badges::BadgeStateName(record.badge.state)) + "-report\"";
 }
 
 std::string_view Trim(std::string_view s) {
@@ -214,39 +182,20 @@ bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
   return false;
 }
 
-HttpResponse Represent(const badges::BadgeRecord& record, Resource resource,
-                       std::string_view if_none_match) {
+// The report of a stored revision (badges are served by BadgeReader).
+HttpResponse RepresentReport(const badges::BadgeRecord& record, std::string_view if_none_match) {
+  if (record.report_json.empty()) return MakeError(404, "no report for this revision yet");
   HttpResponse response;
-  if (resource == Resource::kReport) {
-    if (record.report_json.empty()) return MakeError(404, "no report for this revision yet");
-    response.content_type = kJsonType;
-  } else {
-    response.content_type = resource == Resource::kBadgeSvg ? kSvgType : kJsonType;
-  }
-  std::string etag = MakeEtag(record, resource);
+  response.content_type = kJsonType;
+  std::string etag = MakeEtag(record);
   response.headers.emplace_back("ETag", etag);
   response.headers.emplace_back("Cache-Control", kPublicCache);
-  if (resource == Resource::kBadgeSvg) {
-    // Defence in depth for an SVG opened directly: no scripts, no external loads.
-    response.headers.emplace_back("Content-Security-Policy",
-                                  "default-src 'none'; style-src 'unsafe-inline'");
-  }
   if (!if_none_match.empty() && EtagMatches(if_none_match, etag)) {
     response.status = 304;
     response.content_type.clear();
     return response;
   }
-  switch (resource) {
-    case Resource::kBadgeSvg:
-      response.body = badges::BadgeToSvg(record.badge);
-      break;
-    case Resource::kReport:
-      response.body = record.report_json;
-      break;
-    default:
-      response.body = badges::BadgeToJson(record.badge);
-      break;
-  }
+  response.body = record.report_json;
   return response;
 }
 
@@ -413,7 +362,7 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request) {
     return MakeError(
         404, revision.revision ? "no badge for this revision" : "no badge for this repository");
   }
-  return Represent(**found, route->resource, request.if_none_match);
+  return RepresentReport(**found, request.if_none_match);
 }
 
 }  // namespace provbadge::worker

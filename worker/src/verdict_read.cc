@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "http_util.h"
 #include "provbadge/queue/hub_webhook.h"
 #include "provbadge/queue/upload_event.h"
 
@@ -13,39 +14,9 @@ namespace {
 
 constexpr size_t kMaxRefBytes = 255;
 
-HttpResponse Fail(int status, std::string_view message) {
-  HttpResponse response;
-  response.status = status;
-  response.content_type = "application/json";
-  response.body = nlohmann::json{{"error", std::string(message)}}.dump();
-  response.headers.emplace_back("Cache-Control", "no-store");
-  return response;
-}
+HttpResponse Fail(int status, std::string_view message) { return JsonError(status, message); }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Query-string decoding (%XX, '+' as space); nullopt on a broken escape.
-std::optional<std::string> Decode(std::string_view in) {
-  std::string out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] == '%') {
-      if (i + 2 >= in.size()) return std::nullopt;
-      int high = HexValue(in[i + 1]);
-      int low = HexValue(in[i + 2]);
-      if (high < 0 || low < 0) return std::nullopt;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else {
-      out.push_back(in[i] == '+' ? ' ' : in[i]);
-    }
-  }
-  return out;
-}
+std::optional<std::string> Decode(std::string_view in) { return PercentDecode(in, true); }
 
 struct VerdictQuery {
   std::optional<std::string> format, commit, ref;
