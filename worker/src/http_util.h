@@ -19,6 +19,9 @@ HttpResponse JsonError(int status, std::string_view message);
 // Decodes %XX escapes (and '+' as space when `plus_is_space`); nullopt on a broken escape.
 std::optional<std::string> PercentDecode(std::string_view in, bool plus_is_space);
 
+// RFC 9110 §13.1.2: `etag` weakly matches the comma-separated If-None-Match list, or "*".
+bool EtagMatches(std::string_view if_none_match, std::string_view etag);
+
 }  // namespace provbadge::worker
 
 #endif  // PROVBADGE_WORKER_SRC_HTTP_UTIL_H_
