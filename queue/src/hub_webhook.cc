@@ -5,11 +5,10 @@
 
 #include <array>
 #include <nlohmann/json.hpp>
-#include <set>
 #include <string>
-#include <vector>
 
 #include "provbadge/common/json_depth.h"
+#include "provbadge/common/json_unique_keys.h"
 #include "provbadge/common/limits.h"
 
 namespace provbadge::queue {
@@ -24,24 +23,13 @@ constexpr std::string_view kSource = "hf-webhook";
 
 // Parses `text`, refusing duplicate keys in any object. Never throws.
 Status ParseObject(std::string_view text, Json& out) {
-  std::vector<std::set<std::string>> scopes;
-  bool duplicate = false;
-  Json::parser_callback_t track = [&](int, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      scopes.emplace_back();
-    } else if (event == Json::parse_event_t::object_end && !scopes.empty()) {
-      scopes.pop_back();
-    } else if (event == Json::parse_event_t::key && !scopes.empty()) {
-      if (!scopes.back().insert(parsed.get<std::string>()).second) duplicate = true;
-    }
-    return true;
-  };
+  std::string duplicate;
   try {
-    out = Json::parse(text.begin(), text.end(), track);
+    duplicate = ParseJsonUniqueKeys(text, out);
   } catch (const Json::exception&) {
     return InvalidInput("body: not valid JSON");
   }
-  if (duplicate) return InvalidInput("body: a key is repeated within one object");
+  if (!duplicate.empty()) return InvalidInput("body: a key is repeated within one object");
   if (!out.is_object()) return InvalidInput("body: must be a JSON object");
   return Status::Ok();
 }

@@ -1,13 +1,12 @@
 #include "provbadge/queue/upload_event.h"
 
 #include <cstddef>
-#include <set>
 #include <string>
-#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "provbadge/common/json_depth.h"
+#include "provbadge/common/json_unique_keys.h"
 #include "provbadge/common/limits.h"
 
 namespace provbadge::queue {
@@ -97,21 +96,9 @@ Status ValidateReceivedAt(std::string_view t) {
 
 // Parses `text` into `out`, refusing duplicate keys in any object. Never throws.
 Status ParseJsonObject(std::string_view text, Json& out) {
-  std::vector<std::set<std::string>> keys_in_scope;
   std::string duplicate;
-  Json::parser_callback_t track_keys = [&](int, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      keys_in_scope.emplace_back();
-    } else if (event == Json::parse_event_t::object_end && !keys_in_scope.empty()) {
-      keys_in_scope.pop_back();
-    } else if (event == Json::parse_event_t::key && !keys_in_scope.empty()) {
-      const auto& key = parsed.get_ref<const std::string&>();
-      if (!keys_in_scope.back().insert(key).second && duplicate.empty()) duplicate = key;
-    }
-    return true;
-  };
   try {
-    out = Json::parse(text.begin(), text.end(), track_keys);
+    duplicate = ParseJsonUniqueKeys(text, out);
   } catch (const Json::parse_error& e) {
     return InvalidInput("body: not valid JSON (at byte " + std::to_string(e.byte) + ")");
   } catch (const Json::exception& e) {

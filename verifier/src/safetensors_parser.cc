@@ -1,12 +1,12 @@
 // ParseSafetensors (safetensors.h).
 #include <algorithm>
 #include <array>
-#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "gguf_stream_reader.h"
 #include "provbadge/common/json_depth.h"
+#include "provbadge/common/json_unique_keys.h"
 #include "provbadge/common/limits.h"
 #include "provbadge/verifier/safetensors.h"
 
@@ -38,22 +38,9 @@ Result<json> ParseHeaderJson(const std::string& text) {
   if (!JsonDepthWithin(text, limits::kMaxSafetensorsJsonDepth)) {
     return Bad("safetensors.header_invalid", "the header nests JSON too deeply");
   }
-  std::string duplicate;
-  std::vector<std::set<std::string>> keys;
-  json::parser_callback_t cb = [&](int depth, json::parse_event_t event, json& parsed) {
-    if (event == json::parse_event_t::object_start) {
-      keys.emplace_back();
-    } else if (event == json::parse_event_t::object_end) {
-      if (!keys.empty()) keys.pop_back();
-    } else if (event == json::parse_event_t::key && !keys.empty()) {
-      const std::string k = parsed.get<std::string>();
-      if (!keys.back().insert(k).second && duplicate.empty()) duplicate = k;
-    }
-    (void)depth;
-    return true;
-  };
   try {
-    json j = json::parse(text, cb);
+    json j;
+    const std::string duplicate = ParseJsonUniqueKeys(text, j);
     if (!duplicate.empty())
       return Bad("safetensors.duplicate_key",
                  "key \"" + duplicate + "\" appears twice in the header");

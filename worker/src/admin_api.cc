@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "provbadge/common/json_depth.h"
+#include "provbadge/common/json_unique_keys.h"
 #include "provbadge/queue/upload_event.h"
 #include "provbadge/worker/pipeline.h"
 #include "provbadge/worker/webhook_ingest.h"
@@ -80,25 +81,14 @@ Result<Field> StringField(const Json& body, const char* key) {
 // Parses the request body into a Revocation (kind, repo, commit, signer, reason). Never throws.
 Result<badges::Revocation> ParseRevocation(std::string_view text) {
   if (!JsonDepthWithin(text, kMaxBodyDepth)) return InvalidInput("body: nested too deeply");
-  std::vector<std::set<std::string>> scopes;
-  bool duplicate = false;
-  Json::parser_callback_t track = [&](int, Json::parse_event_t event, Json& parsed) {
-    if (event == Json::parse_event_t::object_start) {
-      scopes.emplace_back();
-    } else if (event == Json::parse_event_t::object_end && !scopes.empty()) {
-      scopes.pop_back();
-    } else if (event == Json::parse_event_t::key && !scopes.empty()) {
-      if (!scopes.back().insert(parsed.get<std::string>()).second) duplicate = true;
-    }
-    return true;
-  };
   Json body;
+  std::string duplicate;
   try {
-    body = Json::parse(text.begin(), text.end(), track);
+    duplicate = ParseJsonUniqueKeys(text, body);
   } catch (const Json::exception&) {
     return InvalidInput("body: not valid JSON");
   }
-  if (duplicate) return InvalidInput("body: a key is repeated");
+  if (!duplicate.empty()) return InvalidInput("body: a key is repeated");
   if (!body.is_object()) return InvalidInput("body: must be a JSON object");
   for (const auto& [key, unused] : body.items()) {
     if (key != "repo" && key != "commit" && key != "signer" && key != "reason") {
