@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <random>
 
+#include "rabbitmq_topology.h"
+
 namespace provbadge::queue::internal {
 namespace {
 
@@ -78,33 +80,16 @@ Status Link::Unconnected() const {
 
 Status Link::Connect() {
   auto conn = std::make_unique<AmqpConnection>();
-  const std::string& work = config_.work;
-  Headers work_args = {{"x-queue-type", std::string("quorum")},
-                       {"x-delivery-limit", int64_t{config_.max_attempts - 1}},
-                       {"x-dead-letter-exchange", config_.dlx},
-                       {"x-dead-letter-routing-key", std::string("dead")}};
   Status s = conn->Connect(config_.endpoint, config_.settings);
   for (uint16_t ch : {kControlChannel, kPublishChannel, kConsumeChannel}) {
     if (s.ok()) s = conn->OpenChannel(ch);
   }
-  if (s.ok()) s = conn->DeclareExchange(kControlChannel, config_.dlx);
-  if (s.ok())
-    s = conn->DeclareQueue(kControlChannel, config_.dead,
-                           {{"x-queue-type", std::string("classic")}});
-  if (s.ok()) s = conn->BindQueue(kControlChannel, config_.dead, config_.dlx, "dead");
-  if (s.ok()) s = conn->DeclareQueue(kControlChannel, work, work_args);
-  for (const auto& [delay, name] : config_.tiers) {
-    if (s.ok()) {
-      // Quorum, so that moving an expired message back to Q is at-least-once (a classic
-      // queue dead-letters at-most-once); the broker needs reject-publish overflow for it.
-      s = conn->DeclareQueue(kControlChannel, name,
-                             {{"x-queue-type", std::string("quorum")},
-                              {"x-message-ttl", int64_t{delay.count()}},
-                              {"x-dead-letter-exchange", std::string()},
-                              {"x-dead-letter-routing-key", work},
-                              {"x-dead-letter-strategy", std::string("at-least-once")},
-                              {"x-overflow", std::string("reject-publish")}});
-    }
+  if (s.ok()) s = DeclareTopology(*conn, kControlChannel, config_);
+  bool legacy = false;
+  if (s.ok() && !config_.legacy_work.empty()) {
+    Result<std::optional<int64_t>> n = conn->CountIfExists(kControlChannel, config_.legacy_work);
+    s = n.status();
+    legacy = n.ok() && n->has_value();
   }
   if (s.ok()) s = conn->ConfirmSelect(kPublishChannel);
   if (s.ok()) s = conn->Qos(kConsumeChannel, config_.prefetch);
@@ -113,7 +98,8 @@ Status Link::Connect() {
     std::lock_guard lock(shared_.mu);
     consume = shared_.consume_wanted;
   }
-  if (s.ok() && consume) s = conn->Consume(kConsumeChannel, work);
+  legacy_ = legacy;
+  if (s.ok() && consume) s = Subscribe(*conn);
   if (!s.ok()) return s;
   conn_ = std::move(conn);
   consuming_ = consume;
@@ -123,6 +109,12 @@ Status Link::Connect() {
   std::lock_guard lock(shared_.mu);
   epoch_ = ++shared_.epoch;
   return Status::Ok();
+}
+
+Status Link::Subscribe(AmqpConnection& conn) {
+  Status s = conn.Consume(kConsumeChannel, config_.work);
+  if (s.ok() && legacy_) s = conn.Consume(kConsumeChannel, config_.legacy_work);
+  return s;
 }
 
 void Link::Drop(const std::string& why) {
@@ -200,7 +192,7 @@ void Link::DrainRequests() {
     start_consuming = shared_.consume_wanted && !consuming_;
   }
   if (conn_ != nullptr && start_consuming) {
-    if (Status s = conn_->Consume(kConsumeChannel, config_.work); !s.ok()) {
+    if (Status s = Subscribe(*conn_); !s.ok()) {
       Drop(s.error().message());
     } else {
       consuming_ = true;
@@ -278,7 +270,7 @@ void Link::ExecuteComplete(const std::shared_ptr<Request>& request) {
                               std::move(done));
     }
     case Outcome::Kind::kReject:
-      return RepublishThenAck(held, config_.dlx, "dead",
+      return RepublishThenAck(held, config_.dlx, kDeadRoutingKey,
                               {{kReasonHeader, o.reason.empty() ? "rejected" : o.reason},
                                {kAttemptsHeader, int64_t{d.attempt}},
                                {kDeadAtHeader, UnixMs()}},
@@ -419,7 +411,7 @@ void Link::OnDelivery(AmqpMessage& m) {
     std::string last_error = TextHeader(m.headers, kLastErrorHeader);
     if (!last_error.empty()) reason += "; last error: " + last_error;
     RepublishThenAck(
-        held, config_.dlx, "dead",
+        held, config_.dlx, kDeadRoutingKey,
         {{kReasonHeader, reason}, {kAttemptsHeader, attempt - 1}, {kDeadAtHeader, UnixMs()}},
         nullptr);
     return;
@@ -439,6 +431,11 @@ Result<QueueStats> Link::CountAll() {
     Result<int64_t> n = conn_->CountReady(kControlChannel, q);
     if (!n.ok()) return n.error();
     stats.ready += *n;
+  }
+  if (legacy_) {  // deleted meanwhile: counts nothing
+    Result<std::optional<int64_t>> n = conn_->CountIfExists(kControlChannel, config_.legacy_work);
+    if (!n.ok()) return n.error();
+    stats.ready += n->value_or(0);
   }
   Result<int64_t> dead = conn_->CountReady(kControlChannel, config_.dead);
   if (!dead.ok()) return dead.error();
