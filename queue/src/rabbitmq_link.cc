@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <random>
 
+#include "rabbitmq_headers.h"
 #include "rabbitmq_topology.h"
 
 namespace provbadge::queue::internal {
@@ -14,35 +15,13 @@ namespace {
 
 using std::chrono::milliseconds;
 
-constexpr uint16_t kConsumeChannel = 1;
-constexpr uint16_t kPublishChannel = 2;  // confirm mode
-constexpr uint16_t kControlChannel = 3;  // declares and counts
-constexpr uint16_t kBrowseChannel = 4;   // opened per ListDeadLetters, closed without acks
 constexpr milliseconds kIdlePoll{200};
 constexpr milliseconds kInitialBackoff{100};
-constexpr size_t kMaxBrowse = 10000;
-
-const char kAttemptsHeader[] = "x-provbadge-attempts";
-const char kLastErrorHeader[] = "x-provbadge-last-error";
-const char kReasonHeader[] = "x-provbadge-reason";
-const char kDeadAtHeader[] = "x-provbadge-dead-at";
 
 int64_t UnixMs() {
   return std::chrono::duration_cast<milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-int64_t IntHeader(const Headers& h, const std::string& key, int64_t fallback) {
-  auto it = h.find(key);
-  if (it == h.end() || !std::holds_alternative<int64_t>(it->second)) return fallback;
-  return std::clamp<int64_t>(std::get<int64_t>(it->second), 0, 1'000'000);
-}
-
-std::string TextHeader(const Headers& h, const std::string& key) {
-  auto it = h.find(key);
-  if (it == h.end() || !std::holds_alternative<std::string>(it->second)) return "";
-  return std::get<std::string>(it->second);
 }
 
 void DrainWake(int fd) {
@@ -421,68 +400,6 @@ void Link::OnDelivery(AmqpMessage& m) {
     shared_.buffer.push_back(std::move(held));
   }
   shared_.delivered.notify_one();
-}
-
-Result<QueueStats> Link::CountAll() {
-  QueueStats stats;
-  std::vector<std::string> ready_queues = {config_.work};
-  for (const auto& tier : config_.tiers) ready_queues.push_back(tier.second);
-  for (const std::string& q : ready_queues) {
-    Result<int64_t> n = conn_->CountReady(kControlChannel, q);
-    if (!n.ok()) return n.error();
-    stats.ready += *n;
-  }
-  if (legacy_) {  // deleted meanwhile: counts nothing
-    Result<std::optional<int64_t>> n = conn_->CountIfExists(kControlChannel, config_.legacy_work);
-    if (!n.ok()) return n.error();
-    stats.ready += n->value_or(0);
-  }
-  Result<int64_t> dead = conn_->CountReady(kControlChannel, config_.dead);
-  if (!dead.ok()) return dead.error();
-  stats.dead = *dead;
-  std::lock_guard lock(shared_.mu);
-  stats.ready += static_cast<int64_t>(shared_.buffer.size());
-  stats.in_flight = static_cast<int64_t>(shared_.in_flight.size());
-  return stats;
-}
-
-Result<std::vector<DeadLetter>> Link::BrowseDead(size_t limit) {
-  std::vector<DeadLetter> out;
-  limit = std::min(limit, kMaxBrowse);
-  if (limit == 0) return out;
-  if (Status s = conn_->OpenChannel(kBrowseChannel); !s.ok()) return s.error();
-  while (out.size() < limit) {
-    Result<std::optional<AmqpMessage>> m = conn_->Get(kBrowseChannel, config_.dead);
-    if (!m.ok()) return m.error();
-    if (!m->has_value()) break;
-    out.push_back(ToDeadLetter(**m));
-  }
-  // Closing the channel without acks puts every browsed message back in its place.
-  if (Status s = conn_->CloseChannel(kBrowseChannel); !s.ok()) return s.error();
-  return out;
-}
-
-DeadLetter Link::ToDeadLetter(const AmqpMessage& m) const {
-  DeadLetter d{m.message_id, m.body, TextHeader(m.headers, kReasonHeader), 0, 0};
-  d.attempts = static_cast<int>(IntHeader(m.headers, kAttemptsHeader, 0));
-  if (auto at = m.headers.find(kDeadAtHeader);
-      at != m.headers.end() && std::holds_alternative<int64_t>(at->second)) {
-    d.dead_at_ms = std::get<int64_t>(at->second);
-  }
-  if (d.reason.empty()) {  // dead-lettered by the broker itself
-    std::string why = TextHeader(m.headers, "x-first-death-reason");
-    if (why == "delivery_limit") {
-      d.attempts +=
-          static_cast<int>(IntHeader(m.headers, "x-delivery-count", config_.max_attempts - 1) + 1);
-      why += ": " + std::to_string(d.attempts) + " attempts";
-    }
-    d.reason = why.empty() ? "dead-lettered by the broker" : why;
-    auto time = m.headers.find("x-death.time");  // Unix seconds
-    if (time != m.headers.end() && std::holds_alternative<int64_t>(time->second)) {
-      d.dead_at_ms = std::get<int64_t>(time->second) * 1000;
-    }
-  }
-  return d;
 }
 
 }  // namespace provbadge::queue::internal

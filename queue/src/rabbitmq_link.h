@@ -1,7 +1,8 @@
 // The connection thread of the RabbitMQ queue: owns the one AmqpConnection, declares the
 // topology, consumes into Shared::buffer, executes the requests API threads post (publish with
 // confirms, ack/nack/republish on Complete, stats, dead-letter browsing) and reconnects with
-// exponential backoff and jitter after a broker loss. See rabbitmq_queue.h for the semantics.
+// exponential backoff and jitter after a broker loss (counting and browsing:
+// rabbitmq_link_inspect.cc). See rabbitmq_queue.h for the semantics.
 //
 // Ownership: owns its thread and connection; borrows `shared`, which must outlive it.
 // Thread-safety: Start and Stop from the owning thread only; everything else runs inside.
