@@ -1,5 +1,6 @@
-// rabbitmq-c 0.11 behind AmqpConnection (amqp_connection.h). The only file that includes the
-// rabbitmq-c headers (flat in 0.11). notes/stack.md §2 has the why of each step.
+// rabbitmq-c 0.11 behind AmqpConnection (amqp_connection.h). With amqp_codec.cc, the only
+// files that include the rabbitmq-c headers (flat in 0.11). notes/stack.md §2 has the why of each
+// step.
 #include "amqp_connection.h"
 
 #include <amqp.h>
@@ -13,19 +14,14 @@
 
 #include <vector>
 
+#include "amqp_codec.h"
+
 namespace provbadge::queue::internal {
 namespace {
 
 using std::chrono::milliseconds;
 
 constexpr int kFrameMax = 131072;
-
-amqp_bytes_t Bytes(const std::string& s) {
-  return amqp_bytes_t{s.size(), const_cast<char*>(s.data())};
-}
-std::string FromBytes(amqp_bytes_t b) {
-  return b.len == 0 ? std::string() : std::string(static_cast<const char*>(b.bytes), b.len);
-}
 
 timeval ToTimeval(milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000),
@@ -41,88 +37,6 @@ void SetKeepalive(int fd) {
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &interval, sizeof interval);
   setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &count, sizeof count);
   setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms, sizeof user_timeout_ms);
-}
-
-// Owns the entries of an amqp_table_t built from Headers.
-struct Table {
-  explicit Table(const Headers& headers) {
-    keys.reserve(headers.size());
-    for (const auto& [key, value] : headers) {
-      keys.push_back(key);
-      amqp_table_entry_t e{};
-      e.key = Bytes(keys.back());
-      if (const int64_t* i = std::get_if<int64_t>(&value)) {
-        e.value.kind = AMQP_FIELD_KIND_I64;
-        e.value.value.i64 = *i;
-      } else {
-        e.value.kind = AMQP_FIELD_KIND_UTF8;
-        e.value.value.bytes = Bytes(std::get<std::string>(value));
-      }
-      entries.push_back(e);
-    }
-    table.num_entries = static_cast<int>(entries.size());
-    table.entries = entries.empty() ? nullptr : entries.data();
-  }
-  std::vector<std::string> keys;
-  std::vector<amqp_table_entry_t> entries;
-  amqp_table_t table{};
-};
-
-std::optional<int64_t> AsInteger(const amqp_field_value_t& v) {
-  switch (v.kind) {
-    case AMQP_FIELD_KIND_I8:
-      return v.value.i8;
-    case AMQP_FIELD_KIND_U8:
-      return v.value.u8;
-    case AMQP_FIELD_KIND_I16:
-      return v.value.i16;
-    case AMQP_FIELD_KIND_U16:
-      return v.value.u16;
-    case AMQP_FIELD_KIND_I32:
-      return v.value.i32;
-    case AMQP_FIELD_KIND_U32:
-      return v.value.u32;
-    case AMQP_FIELD_KIND_I64:
-      return v.value.i64;
-    case AMQP_FIELD_KIND_U64:
-      return static_cast<int64_t>(v.value.u64);
-    case AMQP_FIELD_KIND_TIMESTAMP:
-      return static_cast<int64_t>(v.value.u64);
-    default:
-      return std::nullopt;
-  }
-}
-
-Headers ReadHeaders(const amqp_table_t& table) {
-  Headers out;
-  for (int i = 0; i < table.num_entries; ++i) {
-    const amqp_table_entry_t& e = table.entries[i];
-    std::string key = FromBytes(e.key);
-    if (std::optional<int64_t> n = AsInteger(e.value)) {
-      out[key] = *n;
-    } else if (e.value.kind == AMQP_FIELD_KIND_UTF8 || e.value.kind == AMQP_FIELD_KIND_BYTES) {
-      out[key] = FromBytes(e.value.value.bytes);
-    } else if (key == "x-death" && e.value.kind == AMQP_FIELD_KIND_ARRAY &&
-               e.value.value.array.num_entries > 0 &&
-               e.value.value.array.entries[0].kind == AMQP_FIELD_KIND_TABLE) {
-      Headers first = ReadHeaders(e.value.value.array.entries[0].value.table);
-      if (auto t = first.find("time"); t != first.end()) out["x-death.time"] = t->second;
-    }
-  }
-  return out;
-}
-
-AmqpMessage FromMessage(const amqp_message_t& m, uint64_t tag, bool redelivered) {
-  AmqpMessage out;
-  out.delivery_tag = tag;
-  out.redelivered = redelivered;
-  out.body = FromBytes(m.body);
-  if (m.properties._flags & AMQP_BASIC_MESSAGE_ID_FLAG) {
-    out.message_id = FromBytes(m.properties.message_id);
-  }
-  if (m.properties._flags & AMQP_BASIC_HEADERS_FLAG)
-    out.headers = ReadHeaders(m.properties.headers);
-  return out;
 }
 
 std::string ServerText(const amqp_rpc_reply_t& r) {
@@ -312,10 +226,32 @@ Status AmqpConnection::BindQueue(uint16_t channel, const std::string& queue,
 }
 
 Result<int64_t> AmqpConnection::CountReady(uint16_t channel, const std::string& queue) {
+  Result<std::optional<int64_t>> n = CountIfExists(channel, queue);
+  if (!n.ok()) return n.error();
+  if (!n->has_value()) {
+    return Unavailable("rabbitmq " + state_->where + ": queue " + queue + " does not exist");
+  }
+  return **n;
+}
+
+Result<std::optional<int64_t>> AmqpConnection::CountIfExists(uint16_t channel,
+                                                             const std::string& queue) {
   amqp_queue_declare_ok_t* ok = amqp_queue_declare(state_->conn, channel, Bytes(queue),
                                                    1 /*passive*/, 0, 0, 0, amqp_empty_table);
-  if (Status s = state_->Check("count " + queue); !s.ok()) return s.error();
-  return static_cast<int64_t>(ok->message_count);
+  amqp_rpc_reply_t r = amqp_get_rpc_reply(state_->conn);
+  if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+    return std::optional<int64_t>(static_cast<int64_t>(ok->message_count));
+  }
+  if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION || r.reply.id != AMQP_CHANNEL_CLOSE_METHOD ||
+      ServerCode(r) != 404) {
+    return state_->RpcError(r, "count " + queue);
+  }
+  // 404 NOT_FOUND closed the channel: confirm the close, then open it again.
+  amqp_channel_close_ok_t close_ok{};
+  int rc = amqp_send_method(state_->conn, channel, AMQP_CHANNEL_CLOSE_OK_METHOD, &close_ok);
+  if (Status s = state_->CheckStatus(rc, "channel.close-ok"); !s.ok()) return s.error();
+  if (Status s = OpenChannel(channel); !s.ok()) return s.error();
+  return std::optional<int64_t>();
 }
 
 Status AmqpConnection::Qos(uint16_t channel, int prefetch) {

@@ -89,6 +89,9 @@ class AmqpConnection {
   Status BindQueue(uint16_t channel, const std::string& queue, const std::string& exchange,
                    const std::string& key);
   Result<int64_t> CountReady(uint16_t channel, const std::string& queue);  // passive declare
+  // As CountReady, but nullopt when the queue does not exist (the broker closes `channel` for
+  // that: it is opened again).
+  Result<std::optional<int64_t>> CountIfExists(uint16_t channel, const std::string& queue);
   Status Qos(uint16_t channel, int prefetch);                  // per consumer (global = 0)
   Status Consume(uint16_t channel, const std::string& queue);  // manual acks
   Status ConfirmSelect(uint16_t channel);

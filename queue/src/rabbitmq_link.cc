@@ -7,40 +7,21 @@
 #include <algorithm>
 #include <random>
 
+#include "rabbitmq_headers.h"
+#include "rabbitmq_topology.h"
+
 namespace provbadge::queue::internal {
 namespace {
 
 using std::chrono::milliseconds;
 
-constexpr uint16_t kConsumeChannel = 1;
-constexpr uint16_t kPublishChannel = 2;  // confirm mode
-constexpr uint16_t kControlChannel = 3;  // declares and counts
-constexpr uint16_t kBrowseChannel = 4;   // opened per ListDeadLetters, closed without acks
 constexpr milliseconds kIdlePoll{200};
 constexpr milliseconds kInitialBackoff{100};
-constexpr size_t kMaxBrowse = 10000;
-
-const char kAttemptsHeader[] = "x-provbadge-attempts";
-const char kLastErrorHeader[] = "x-provbadge-last-error";
-const char kReasonHeader[] = "x-provbadge-reason";
-const char kDeadAtHeader[] = "x-provbadge-dead-at";
 
 int64_t UnixMs() {
   return std::chrono::duration_cast<milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-int64_t IntHeader(const Headers& h, const std::string& key, int64_t fallback) {
-  auto it = h.find(key);
-  if (it == h.end() || !std::holds_alternative<int64_t>(it->second)) return fallback;
-  return std::clamp<int64_t>(std::get<int64_t>(it->second), 0, 1'000'000);
-}
-
-std::string TextHeader(const Headers& h, const std::string& key) {
-  auto it = h.find(key);
-  if (it == h.end() || !std::holds_alternative<std::string>(it->second)) return "";
-  return std::get<std::string>(it->second);
 }
 
 void DrainWake(int fd) {
@@ -78,33 +59,16 @@ Status Link::Unconnected() const {
 
 Status Link::Connect() {
   auto conn = std::make_unique<AmqpConnection>();
-  const std::string& work = config_.work;
-  Headers work_args = {{"x-queue-type", std::string("quorum")},
-                       {"x-delivery-limit", int64_t{config_.max_attempts - 1}},
-                       {"x-dead-letter-exchange", config_.dlx},
-                       {"x-dead-letter-routing-key", std::string("dead")}};
   Status s = conn->Connect(config_.endpoint, config_.settings);
   for (uint16_t ch : {kControlChannel, kPublishChannel, kConsumeChannel}) {
     if (s.ok()) s = conn->OpenChannel(ch);
   }
-  if (s.ok()) s = conn->DeclareExchange(kControlChannel, config_.dlx);
-  if (s.ok())
-    s = conn->DeclareQueue(kControlChannel, config_.dead,
-                           {{"x-queue-type", std::string("classic")}});
-  if (s.ok()) s = conn->BindQueue(kControlChannel, config_.dead, config_.dlx, "dead");
-  if (s.ok()) s = conn->DeclareQueue(kControlChannel, work, work_args);
-  for (const auto& [delay, name] : config_.tiers) {
-    if (s.ok()) {
-      // Quorum, so that moving an expired message back to Q is at-least-once (a classic
-      // queue dead-letters at-most-once); the broker needs reject-publish overflow for it.
-      s = conn->DeclareQueue(kControlChannel, name,
-                             {{"x-queue-type", std::string("quorum")},
-                              {"x-message-ttl", int64_t{delay.count()}},
-                              {"x-dead-letter-exchange", std::string()},
-                              {"x-dead-letter-routing-key", work},
-                              {"x-dead-letter-strategy", std::string("at-least-once")},
-                              {"x-overflow", std::string("reject-publish")}});
-    }
+  if (s.ok()) s = DeclareTopology(*conn, kControlChannel, config_);
+  bool legacy = false;
+  if (s.ok() && !config_.legacy_work.empty()) {
+    Result<std::optional<int64_t>> n = conn->CountIfExists(kControlChannel, config_.legacy_work);
+    s = n.status();
+    legacy = n.ok() && n->has_value();
   }
   if (s.ok()) s = conn->ConfirmSelect(kPublishChannel);
   if (s.ok()) s = conn->Qos(kConsumeChannel, config_.prefetch);
@@ -113,7 +77,8 @@ Status Link::Connect() {
     std::lock_guard lock(shared_.mu);
     consume = shared_.consume_wanted;
   }
-  if (s.ok() && consume) s = conn->Consume(kConsumeChannel, work);
+  legacy_ = legacy;
+  if (s.ok() && consume) s = Subscribe(*conn);
   if (!s.ok()) return s;
   conn_ = std::move(conn);
   consuming_ = consume;
@@ -123,6 +88,12 @@ Status Link::Connect() {
   std::lock_guard lock(shared_.mu);
   epoch_ = ++shared_.epoch;
   return Status::Ok();
+}
+
+Status Link::Subscribe(AmqpConnection& conn) {
+  Status s = conn.Consume(kConsumeChannel, config_.work);
+  if (s.ok() && legacy_) s = conn.Consume(kConsumeChannel, config_.legacy_work);
+  return s;
 }
 
 void Link::Drop(const std::string& why) {
@@ -200,7 +171,7 @@ void Link::DrainRequests() {
     start_consuming = shared_.consume_wanted && !consuming_;
   }
   if (conn_ != nullptr && start_consuming) {
-    if (Status s = conn_->Consume(kConsumeChannel, config_.work); !s.ok()) {
+    if (Status s = Subscribe(*conn_); !s.ok()) {
       Drop(s.error().message());
     } else {
       consuming_ = true;
@@ -278,7 +249,7 @@ void Link::ExecuteComplete(const std::shared_ptr<Request>& request) {
                               std::move(done));
     }
     case Outcome::Kind::kReject:
-      return RepublishThenAck(held, config_.dlx, "dead",
+      return RepublishThenAck(held, config_.dlx, kDeadRoutingKey,
                               {{kReasonHeader, o.reason.empty() ? "rejected" : o.reason},
                                {kAttemptsHeader, int64_t{d.attempt}},
                                {kDeadAtHeader, UnixMs()}},
@@ -419,7 +390,7 @@ void Link::OnDelivery(AmqpMessage& m) {
     std::string last_error = TextHeader(m.headers, kLastErrorHeader);
     if (!last_error.empty()) reason += "; last error: " + last_error;
     RepublishThenAck(
-        held, config_.dlx, "dead",
+        held, config_.dlx, kDeadRoutingKey,
         {{kReasonHeader, reason}, {kAttemptsHeader, attempt - 1}, {kDeadAtHeader, UnixMs()}},
         nullptr);
     return;
@@ -429,63 +400,6 @@ void Link::OnDelivery(AmqpMessage& m) {
     shared_.buffer.push_back(std::move(held));
   }
   shared_.delivered.notify_one();
-}
-
-Result<QueueStats> Link::CountAll() {
-  QueueStats stats;
-  std::vector<std::string> ready_queues = {config_.work};
-  for (const auto& tier : config_.tiers) ready_queues.push_back(tier.second);
-  for (const std::string& q : ready_queues) {
-    Result<int64_t> n = conn_->CountReady(kControlChannel, q);
-    if (!n.ok()) return n.error();
-    stats.ready += *n;
-  }
-  Result<int64_t> dead = conn_->CountReady(kControlChannel, config_.dead);
-  if (!dead.ok()) return dead.error();
-  stats.dead = *dead;
-  std::lock_guard lock(shared_.mu);
-  stats.ready += static_cast<int64_t>(shared_.buffer.size());
-  stats.in_flight = static_cast<int64_t>(shared_.in_flight.size());
-  return stats;
-}
-
-Result<std::vector<DeadLetter>> Link::BrowseDead(size_t limit) {
-  std::vector<DeadLetter> out;
-  limit = std::min(limit, kMaxBrowse);
-  if (limit == 0) return out;
-  if (Status s = conn_->OpenChannel(kBrowseChannel); !s.ok()) return s.error();
-  while (out.size() < limit) {
-    Result<std::optional<AmqpMessage>> m = conn_->Get(kBrowseChannel, config_.dead);
-    if (!m.ok()) return m.error();
-    if (!m->has_value()) break;
-    out.push_back(ToDeadLetter(**m));
-  }
-  // Closing the channel without acks puts every browsed message back in its place.
-  if (Status s = conn_->CloseChannel(kBrowseChannel); !s.ok()) return s.error();
-  return out;
-}
-
-DeadLetter Link::ToDeadLetter(const AmqpMessage& m) const {
-  DeadLetter d{m.message_id, m.body, TextHeader(m.headers, kReasonHeader), 0, 0};
-  d.attempts = static_cast<int>(IntHeader(m.headers, kAttemptsHeader, 0));
-  if (auto at = m.headers.find(kDeadAtHeader);
-      at != m.headers.end() && std::holds_alternative<int64_t>(at->second)) {
-    d.dead_at_ms = std::get<int64_t>(at->second);
-  }
-  if (d.reason.empty()) {  // dead-lettered by the broker itself
-    std::string why = TextHeader(m.headers, "x-first-death-reason");
-    if (why == "delivery_limit") {
-      d.attempts +=
-          static_cast<int>(IntHeader(m.headers, "x-delivery-count", config_.max_attempts - 1) + 1);
-      why += ": " + std::to_string(d.attempts) + " attempts";
-    }
-    d.reason = why.empty() ? "dead-lettered by the broker" : why;
-    auto time = m.headers.find("x-death.time");  // Unix seconds
-    if (time != m.headers.end() && std::holds_alternative<int64_t>(time->second)) {
-      d.dead_at_ms = std::get<int64_t>(time->second) * 1000;
-    }
-  }
-  return d;
 }
 
 }  // namespace provbadge::queue::internal

@@ -1,7 +1,8 @@
 // The connection thread of the RabbitMQ queue: owns the one AmqpConnection, declares the
 // topology, consumes into Shared::buffer, executes the requests API threads post (publish with
 // confirms, ack/nack/republish on Complete, stats, dead-letter browsing) and reconnects with
-// exponential backoff and jitter after a broker loss. See rabbitmq_queue.h for the semantics.
+// exponential backoff and jitter after a broker loss (counting and browsing:
+// rabbitmq_link_inspect.cc). See rabbitmq_queue.h for the semantics.
 //
 // Ownership: owns its thread and connection; borrows `shared`, which must outlive it.
 // Thread-safety: Start and Stop from the owning thread only; everything else runs inside.
@@ -28,6 +29,9 @@ struct LinkConfig {
   std::string work;  // the queue names (rabbitmq_queue.h "Topology")
   std::string dlx;
   std::string dead;
+  // The work queue of releases before v2: consumed too, as long as it exists, so that what it
+  // still holds (or what older delay queues move into it) is processed; never published to.
+  std::string legacy_work;
   std::vector<std::pair<std::chrono::milliseconds, std::string>> tiers;  // ascending
   int prefetch = 16;
   int max_attempts = 5;
@@ -59,6 +63,8 @@ class Link {
 
   void Run();
   Status Connect();
+  // Consumes the work queue, and the legacy work queue when it exists.
+  Status Subscribe(AmqpConnection& conn);
   void Drop(const std::string& why);  // forget the connection; fail what waits on it
   void WaitBackoff();
   void DrainRequests();
@@ -83,6 +89,7 @@ class Link {
   std::thread thread_;
   std::unique_ptr<AmqpConnection> conn_;  // null while disconnected
   bool consuming_ = false;
+  bool legacy_ = false;   // the legacy work queue existed at connect
   bool blocked_ = false;  // connection.blocked: hold publishes
   uint64_t epoch_ = 0;    // == shared_.epoch; written under shared_.mu
   uint64_t next_seq_ = 1;

@@ -155,8 +155,10 @@ void Shared::Wake() const {
 }
 }  // namespace internal
 
+std::string WorkQueueName(std::string_view queue) { return std::string(queue) + ".v2"; }
+
 std::string RetryTierQueueName(std::string_view queue, milliseconds delay) {
-  return std::string(queue) + ".retry.v2." + std::to_string(delay.count()) + "ms";
+  return std::string(queue) + ".retry.v3." + std::to_string(delay.count()) + "ms";
 }
 
 Result<std::unique_ptr<EventQueue>> OpenRabbitMqQueue(const RabbitMqQueueOptions& options) {
@@ -169,7 +171,8 @@ Result<std::unique_ptr<EventQueue>> OpenRabbitMqQueue(const RabbitMqQueueOptions
   config.settings.heartbeat = options.heartbeat;
   config.settings.timeout = options.connect_timeout;
   config.settings.connection_name = options.connection_name;
-  config.work = options.queue;
+  config.work = WorkQueueName(options.queue);
+  config.legacy_work = options.queue;
   config.dlx = options.queue + ".dlx";
   config.dead = options.queue + ".dead";
   for (milliseconds tier : options.retry_delays) {

@@ -43,6 +43,13 @@ ssl_options.fail_if_no_peer_cert = false
 loopback_users = none
 CONF
 
+# At-least-once dead-lettering (the work and delay queues) hands a dead letter its target
+# refused, or had no route for, to the target again every this many ms (default 180 s): short,
+# so the tests see that retry, yet long enough that a slow confirm does not duplicate a letter.
+cat > "$DIR/advanced.config" <<ADV
+[{rabbit, [{dead_letter_worker_publisher_confirm_timeout, 2000}]}].
+ADV
+
 cat > "$DIR/env.sh" <<ENV
 export HOME="$DIR/home"
 export RABBITMQ_NODENAME="$NODE"
@@ -55,6 +62,7 @@ export ERL_EPMD_ADDRESS=127.0.0.1
 export RABBITMQ_MNESIA_BASE="$DIR/mnesia"
 export RABBITMQ_LOG_BASE="$DIR/log"
 export RABBITMQ_CONFIG_FILE="$DIR/rabbitmq.conf"
+export RABBITMQ_ADVANCED_CONFIG_FILE="$DIR/advanced.config"
 export RABBITMQ_ENABLED_PLUGINS_FILE="$DIR/enabled_plugins"
 export RABBITMQ_CONF_ENV_FILE="$DIR/rabbitmq-env.conf"
 export RABBITMQ_PID_FILE="$DIR/rabbit.pid"

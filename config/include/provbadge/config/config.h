@@ -31,7 +31,7 @@ struct QueueConfig {
   std::string url;                    // rabbitmq (required): amqp[s]://user:pass@host:port/vhost
   std::string ca_file;                // rabbitmq amqps: CA bundle; "" = system trust store
   int prefetch = 16;                  // rabbitmq: deliveries in flight per worker (1..65535)
-  std::string name = "provbadge.events";  // rabbitmq: the work queue (prefix of the others)
+  std::string name = "provbadge.events";  // rabbitmq: the name prefix (work queue <name>.v2)
 };
 
 struct StoreConfig {

@@ -1,22 +1,29 @@
 // The production event queue on RabbitMQ (rabbitmq-c 0.11). First-class: same contract as the
 // embedded SQLite queue (event_queue.h), with the differences below.
 //
-// Topology, declared idempotently on every (re)connect, for `queue` = Q:
-//   Q            durable quorum queue: x-delivery-limit = max_attempts - 1, dead-letter
-//                exchange Q.dlx; the work queue.
+// Topology, declared idempotently on every (re)connect, for `queue` = Q (the prefix of every
+// object name; none of them is called Q itself any more):
+//   Q.v2         the work queue: durable quorum queue, x-delivery-limit = max_attempts - 1,
+//                dead-letter exchange Q.dlx with x-dead-letter-strategy at-least-once (and
+//                x-overflow reject-publish, which the broker requires for it; RabbitMQ >= 3.10):
+//                a dead letter leaves Q.v2 only once Q.dead has confirmed it, and stays in
+//                Q.v2 (retried by the broker) while Q.dead is missing or full. A publish into
+//                a full Q.v2 (a max-length policy) is nacked: Publish fails, nothing is dropped.
 //   Q.dlx        durable direct exchange; Q.dead is bound to it with routing key "dead".
 //   Q.dead       durable classic queue: the dead letters, in order.
-//   Q.retry.v2.<N>ms  one durable quorum queue per retry delay tier, x-message-ttl = N,
-//                dead-lettering back to Q through the default exchange with
-//                x-dead-letter-strategy at-least-once (x-overflow reject-publish, which the
-//                broker requires for it): a delayed retry moves back to Q only once Q has
-//                confirmed it, so a broker crash at that moment cannot lose it (RabbitMQ >= 3.10).
-//                Migration: releases before v2 declared classic Q.retry.<N>ms queues, which
-//                dead-letter at-most-once. The versioned names never collide with them (no
-//                PRECONDITION_FAILED on upgrade); the old queues keep working and drain by
-//                themselves within their TTL, after which the operator deletes them
-//                (README "RabbitMQ topology"). Any queue of ours that exists with other
-//                arguments fails OpenRabbitMqQueue with kInvalidInput naming the queue.
+//   Q.retry.v3.<N>ms  one durable quorum queue per retry delay tier, x-message-ttl = N,
+//                dead-lettering back to Q.v2 through the default exchange, at least once too.
+// Migration: an object's arguments cannot change (PRECONDITION_FAILED), hence the versioned
+// names. Releases before v2 used Q as the work queue (dead-lettering at most once); v2 delay
+// queues Q.retry.v2.<N>ms and the classic Q.retry.<N>ms of still earlier releases
+// dead-letter into Q. While Q exists, every consumer also consumes it (basic.consume on the
+// same channel, its own prefetch), so what it holds and what those older delay queues still
+// move into it is processed; nothing publishes to Q any more (publishes and retries go to Q.v2
+// and Q.retry.v3.*). Once Q and the older delay queues are empty the operator deletes them
+// (README "RabbitMQ topology"); deleting Q under a consumer cancels it (basic.cancel), and the
+// handle reconnects without it. Messages dead-lettered by Q itself still go to Q.dead at most
+// once. Any queue of ours that exists with other arguments fails OpenRabbitMqQueue with
+// kInvalidInput naming the queue.
 // Messages are persistent (delivery_mode 2) with message_id = the event id.
 //
 // Semantics:
@@ -35,7 +42,8 @@
 //    a no-op returning Ok (the broker redelivers uncompleted messages after a reconnect).
 //  - ListDeadLetters browses Q.dead with basic.get on a channel of its own and closes that
 //    channel without acking, so the broker puts every browsed message back in its place.
-//  - Stats: ready = messages in Q and in the retry tiers, plus deliveries this handle has
+//  - Stats: ready = messages in Q.v2, in the retry tiers and in the legacy Q (while it
+//    exists; not the older delay queues), plus deliveries this handle has
 //    prefetched but not yet returned from Receive; in_flight = this handle's deliveries not
 //    completed (the broker does not report other consumers' unacked counts over AMQP);
 //    dead = messages in Q.dead.
@@ -46,9 +54,9 @@
 //
 // Ownership and threads: one internal thread owns the AMQP connection (rabbitmq-c connections
 // are not thread-safe). Receive() takes deliveries that thread handed over through a bounded
-// in-process queue (at most `prefetch`); Publish/Complete/Stats/ListDeadLetters post a request
-// to it and wait for the answer. It reconnects with exponential backoff and jitter after a
-// broker loss and declares the topology again. All methods are safe to call concurrently.
+// in-process queue (at most `prefetch` per consumed queue); Publish/Complete/Stats/ListDeadLetters
+// post a request to it and wait for the answer. It reconnects with exponential backoff and jitter
+// after a broker loss and declares the topology again. All methods are safe to call concurrently.
 // Destroying the queue closes the connection: uncompleted deliveries go back to the broker.
 #ifndef PROVBADGE_QUEUE_RABBITMQ_QUEUE_H_
 #define PROVBADGE_QUEUE_RABBITMQ_QUEUE_H_
@@ -68,7 +76,7 @@ struct RabbitMqQueueOptions {
   // written %2f). amqps verifies the broker's certificate and host name: connect by DNS name.
   std::string url;
   std::string ca_file;                     // amqps: CA bundle (PEM); "" uses the system trust store
-  std::string queue = "provbadge.events";  // the work queue; also the prefix of the others
+  std::string queue = "provbadge.events";  // the name prefix: the work queue is <queue>.v2
   int prefetch = 16;                       // deliveries in flight per handle (1..65535)
   int max_attempts = 5;                    // deliveries before dead-lettering (1..1000)
   std::chrono::seconds heartbeat{30};      // 0 disables heartbeats (not recommended)
@@ -87,7 +95,9 @@ struct RabbitMqQueueOptions {
 // kInvalidInput. Errors never contain the password.
 Result<std::unique_ptr<EventQueue>> OpenRabbitMqQueue(const RabbitMqQueueOptions& options);
 
-// The name of the retry tier queue for `delay` under work queue `queue`: "<queue>.retry.v2.<ms>ms".
+// The work queue of `queue` (RabbitMqQueueOptions::queue): "<queue>.v2".
+std::string WorkQueueName(std::string_view queue);
+// The retry tier queue for `delay`: "<queue>.retry.v3.<ms>ms".
 std::string RetryTierQueueName(std::string_view queue, std::chrono::milliseconds delay);
 
 }  // namespace provbadge::queue
