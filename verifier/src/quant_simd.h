@@ -1,6 +1,7 @@
-// Private to the vectorized K-quant kernels (quant_kquants_simd.cc, quant_kquants_q6k.cc): GCC
-// vector types of one width W (16 lanes AVX-512, 8 AVX2, 4 portable), the per-lane primitives
-// with exactly the scalar port's roundings, the sub-block -> lane transpose, and the kernel
+// Private to the vectorized kernels (quant_kquants_simd.cc, quant_kquants_q6k.cc,
+// quant_legacy_simd.cc, quant_convert_simd.cc): GCC vector types of one width W (16 lanes
+// AVX-512, 8 AVX2, 4 portable), the per-lane primitives with exactly the scalar port's roundings
+// (fma per lane, exact horizontal max/min/or), the sub-block -> lane transpose, and the kernel
 // width dispatch. Everything here is always inlined into width-specific functions compiled with
 // `target` attributes (see the .cc files), so no vector crosses an ABI boundary.
 //

@@ -5,8 +5,9 @@
 // width, which never changes a result; SetQuantKernelLanes) and is
 // deterministic across x86-64 builds: the sources are compiled with -ffp-contract=off, so a
 // float expression is evaluated with exactly the roundings the llama.cpp reference performs.
-// The FMA variant of the legacy types is computed with std::fma where the reference build
-// would have contracted. Callers own every buffer; nothing allocates.
+// The FMA variant of the legacy types is computed with a fused multiply-add (std::fma, or the
+// vfmadd instruction in the vectorized kernels) where the reference build would have contracted.
+// Callers own every buffer; nothing allocates.
 //
 // Thread-safety: all functions are reentrant.
 #ifndef PROVBADGE_VERIFIER_QUANT_H_
