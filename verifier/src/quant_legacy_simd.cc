@@ -238,20 +238,17 @@ PB_TARGET_AVX512 void Legacy16(GgmlType t, const float* x, uint8_t* y, int64_t n
                                RoundingVariant v) {
   LegacyImpl<16>(t, x, y, nb, v);
 }
-#endif
 
 // The width for the legacy kernels: the 8-lane one also needs FMA.
 int LegacyWidth() {
-  const int w = KernelWidth();
-#if PB_QUANT_WIDE
   static const bool fma = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("fma") != 0;
   }();
-  if (w == 8 && !fma) return 4;
-#endif
-  return w;
+  const int w = KernelWidth();
+  return w == 8 && !fma ? 4 : w;
 }
+#endif
 
 }  // namespace
 
