@@ -27,32 +27,13 @@ uint64_t SourceRow(uint64_t gguf_row, uint64_t rows, int heads) {
 void ToFloat(SourceDtype dt, const uint8_t* raw, uint64_t n, float* x) {
   switch (dt) {
     case SourceDtype::kBf16:
-      for (uint64_t i = 0; i < n; ++i)
-        x[i] = Bf16ToFp32(static_cast<uint16_t>(raw[2 * i] | raw[2 * i + 1] << 8));
-      return;
+      return Bf16RowToFp32(raw, static_cast<int64_t>(n), x);
     case SourceDtype::kF16:
-      for (uint64_t i = 0; i < n; ++i)
-        x[i] = Fp16ToFp32(static_cast<uint16_t>(raw[2 * i] | raw[2 * i + 1] << 8));
-      return;
+      return Fp16RowToFp32(raw, static_cast<int64_t>(n), x);
     case SourceDtype::kF32:
       std::memcpy(x, raw, n * 4);
       return;
   }
-}
-
-// True when every x is ±0 or a normal binary16 value exactly (exponent 2^-14..2^15, the low 13
-// mantissa bits zero): then the f16 round trip is the identity and need not be computed. A
-// conservative test (subnormal f16 values fall back to the exact round trip); no early exit so
-// the loop vectorizes.
-bool AllExactFp16(const float* x, uint64_t n) {
-  bool ok = true;
-  for (uint64_t i = 0; i < n; ++i) {
-    uint32_t u;
-    std::memcpy(&u, x + i, 4);
-    const uint32_t e = (u >> 23) & 0xff;
-    ok &= ((u & 0x1fff) == 0 && e >= 113 && e <= 142) || (u & 0x7fffffff) == 0;
-  }
-  return ok;
 }
 
 class Checker {
@@ -130,10 +111,9 @@ class Checker {
   void CheckRow(uint64_t row, const uint8_t* gguf_row) {
     bool same16 = true;
     const float* x16 = x_.data();  // the bf16 -> f16 -> f32 path's input
-    if (result_.candidates[2].enabled && !AllExactFp16(x_.data(), ne0_)) {
-      for (uint64_t i = 0; i < ne0_; ++i) x16_[i] = Fp16ToFp32(Fp32ToFp16(x_[i]));
-      same16 = std::memcmp(x_.data(), x16_.data(), ne0_ * 4) == 0;
-      x16 = x16_.data();
+    if (result_.candidates[2].enabled) {
+      same16 = Fp16RoundTripRow(x_.data(), static_cast<int64_t>(ne0_), x16_.data());
+      if (!same16) x16 = x16_.data();
     }
     const bool any_clean = AnyClean();
     std::array<bool, kCandidates> computed = {};
@@ -154,6 +134,10 @@ class Checker {
       }
       if (path == 1 && same16 && computed[variant]) {
         std::memcpy(ref_[c].data(), ref_[variant].data(), row_bytes_);
+      } else if (path == 1 && computed[variant]) {  // only the blocks the f16 trip changed
+        QuantizeRowRefReusing(
+            gtype_, input, x_.data(), ref_[variant].data(), static_cast<int64_t>(ne0_),
+            variant ? RoundingVariant::kFma : RoundingVariant::kPlain, ref_[c].data());
       } else {
         QuantizeRowRef(gtype_, input, static_cast<int64_t>(ne0_),
                        variant ? RoundingVariant::kFma : RoundingVariant::kPlain, ref_[c].data());

@@ -46,6 +46,10 @@ inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
 }
 
 // Row quantizers; `nb` blocks of `x` into `y`.
+// Legacy types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): the vectorized kernels (quant_legacy_simd.cc) and
+// the scalar port they fall back to and are tested against (quant_legacy.cc).
+void QuantizeLegacy(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v);
+void QuantizeLegacyScalar(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v);
 void QuantizeQ2K(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ3K(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ4K(const float* x, uint8_t* y, int64_t nb);

@@ -123,37 +123,44 @@ void QuantizeQ8_0(const float* x, uint8_t* y, int64_t nb) {
   }
 }
 
+bool IsLegacy(GgmlType t) { return HasFmaVariant(t) || t == GgmlType::kQ8_0; }
+
 }  // namespace
+
+void quant_internal::QuantizeLegacyScalar(GgmlType type, const float* x, uint8_t* y, int64_t nb,
+                                          RoundingVariant v) {
+  switch (type) {
+    case GgmlType::kQ4_0:
+      return QuantizeQ4_0(x, y, nb, v);
+    case GgmlType::kQ4_1:
+      return QuantizeQ4_1(x, y, nb, v);
+    case GgmlType::kQ5_0:
+      return QuantizeQ5_0(x, y, nb, v);
+    case GgmlType::kQ5_1:
+      return QuantizeQ5_1(x, y, nb, v);
+    case GgmlType::kQ8_0:
+      return QuantizeQ8_0(x, y, nb);
+    default:
+      return;
+  }
+}
 
 bool QuantizeRowRef(GgmlType type, const float* x, int64_t n, RoundingVariant variant,
                     uint8_t* out) {
   using namespace quant_internal;
+  if (IsLegacy(type)) {
+    QuantizeLegacy(type, x, out, n / kQk, variant);
+    return true;
+  }
   switch (type) {
     case GgmlType::kF32:
       std::memcpy(out, x, static_cast<size_t>(n) * 4);
       return true;
     case GgmlType::kF16:
+      Fp32RowToFp16(x, n, out);
+      return true;
     case GgmlType::kBF16:
-      for (int64_t i = 0; i < n; ++i) {
-        const uint16_t h = type == GgmlType::kF16 ? Fp32ToFp16(x[i]) : Fp32ToBf16(x[i]);
-        out[2 * i] = static_cast<uint8_t>(h & 0xff);
-        out[2 * i + 1] = static_cast<uint8_t>(h >> 8);
-      }
-      return true;
-    case GgmlType::kQ4_0:
-      QuantizeQ4_0(x, out, n / kQk, variant);
-      return true;
-    case GgmlType::kQ4_1:
-      QuantizeQ4_1(x, out, n / kQk, variant);
-      return true;
-    case GgmlType::kQ5_0:
-      QuantizeQ5_0(x, out, n / kQk, variant);
-      return true;
-    case GgmlType::kQ5_1:
-      QuantizeQ5_1(x, out, n / kQk, variant);
-      return true;
-    case GgmlType::kQ8_0:
-      QuantizeQ8_0(x, out, n / kQk);
+      Fp32RowToBf16(x, n, out);
       return true;
     case GgmlType::kQ2_K:
       QuantizeQ2K(x, out, n / kQkK);
@@ -175,9 +182,29 @@ bool QuantizeRowRef(GgmlType type, const float* x, int64_t n, RoundingVariant va
   }
 }
 
+bool QuantizeRowRefReusing(GgmlType type, const float* x2, const float* x, const uint8_t* base,
+                           int64_t n, RoundingVariant variant, uint8_t* out) {
+  const auto info = LookupGgmlType(static_cast<uint32_t>(type));
+  if (!info) return false;
+  const int64_t be = info->block_elems, bb = info->block_bytes;
+  for (int64_t b = 0; b < n / be; ++b) {
+    const size_t at = static_cast<size_t>(b * bb);
+    if (std::memcmp(x2 + b * be, x + b * be, static_cast<size_t>(be) * 4) == 0) {
+      std::memcpy(out + at, base + at, static_cast<size_t>(bb));
+    } else if (!QuantizeRowRef(type, x2 + b * be, be, variant, out + at)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 bool QuantizeRowRefScalar(GgmlType type, const float* x, int64_t n, RoundingVariant variant,
                           uint8_t* out) {
   using namespace quant_internal;
+  if (IsLegacy(type)) {
+    QuantizeLegacyScalar(type, x, out, n / kQk, variant);
+    return true;
+  }
   switch (type) {
     case GgmlType::kQ2_K:
       QuantizeQ2KScalar(x, out, n / kQkK);
@@ -190,6 +217,14 @@ bool QuantizeRowRefScalar(GgmlType type, const float* x, int64_t n, RoundingVari
       return true;
     case GgmlType::kQ6_K:
       QuantizeQ6KScalar(x, out, n / kQkK);
+      return true;
+    case GgmlType::kF16:
+    case GgmlType::kBF16:
+      for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = type == GgmlType::kF16 ? Fp32ToFp16(x[i]) : Fp32ToBf16(x[i]);
+        out[2 * i] = static_cast<uint8_t>(h & 0xff);
+        out[2 * i + 1] = static_cast<uint8_t>(h >> 8);
+      }
       return true;
     default:
       return QuantizeRowRef(type, x, n, variant, out);

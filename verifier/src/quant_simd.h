@@ -1,6 +1,7 @@
-// Private to the vectorized K-quant kernels (quant_kquants_simd.cc, quant_kquants_q6k.cc): GCC
-// vector types of one width W (16 lanes AVX-512, 8 AVX2, 4 portable), the per-lane primitives
-// with exactly the scalar port's roundings, the sub-block -> lane transpose, and the kernel
+// Private to the vectorized kernels (quant_kquants_simd.cc, quant_kquants_q6k.cc,
+// quant_legacy_simd.cc, quant_convert_simd.cc): GCC vector types of one width W (16 lanes
+// AVX-512, 8 AVX2, 4 portable), the per-lane primitives with exactly the scalar port's roundings
+// (fma per lane, exact horizontal max/min/or), the sub-block -> lane transpose, and the kernel
 // width dispatch. Everything here is always inlined into width-specific functions compiled with
 // `target` attributes (see the .cc files), so no vector crosses an ABI boundary.
 //
@@ -28,6 +29,8 @@
 // DQ/BW/VL too (every AVX-512 CPU since Skylake-SP has them; the dispatch checks them).
 #define PB_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
 #define PB_TARGET_AVX2 __attribute__((target("avx2")))
+// The legacy quantizers' FMA variant needs the instruction too (checked by their dispatch).
+#define PB_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
 #endif
 
 namespace provbadge::verifier::quant_internal {
@@ -46,6 +49,8 @@ template <int W>
 struct Vec {
   typedef float F __attribute__((vector_size(W * 4)));
   typedef int32_t I __attribute__((vector_size(W * 4)));
+  typedef uint32_t U __attribute__((vector_size(W * 4)));
+  typedef uint16_t H __attribute__((vector_size(W * 2)));  // W 16-bit values
 };
 
 template <int W>
@@ -53,6 +58,64 @@ PB_INLINE typename Vec<W>::F Load(const float* p) {
   typename Vec<W>::F v;
   std::memcpy(&v, p, sizeof v);
   return v;
+}
+
+template <int W>
+PB_INLINE typename Vec<W>::I Bits(typename Vec<W>::F v) {
+  typename Vec<W>::I i;
+  std::memcpy(&i, &v, sizeof i);
+  return i;
+}
+
+template <int W>
+PB_INLINE typename Vec<W>::F FromBits(typename Vec<W>::I i) {
+  typename Vec<W>::F v;
+  std::memcpy(&v, &i, sizeof v);
+  return v;
+}
+
+// fma per lane (one rounding). In a function whose target has FMA (AVX-512, "avx2,fma") GCC
+// turns the loop into one vfmadd; elsewhere it calls fmaf, which is exact but slow.
+template <int W>
+PB_INLINE typename Vec<W>::F FmaV(typename Vec<W>::F a, typename Vec<W>::F b,
+                                  typename Vec<W>::F c) {
+  typename Vec<W>::F r;
+  for (int k = 0; k < W; ++k) r[k] = __builtin_fmaf(a[k], b[k], c[k]);
+  return r;
+}
+
+// Horizontal reductions: halves combined with `op` down to one lane (any N a power of two).
+struct MaxOp {
+  template <typename V>
+  PB_INLINE V operator()(V a, V b) const {
+    return a > b ? a : b;
+  }
+};
+struct MinOp {
+  template <typename V>
+  PB_INLINE V operator()(V a, V b) const {
+    return a < b ? a : b;
+  }
+};
+struct OrOp {
+  template <typename V>
+  PB_INLINE V operator()(V a, V b) const {
+    return a | b;
+  }
+};
+
+template <int H, typename V, typename Op, int... C>
+PB_INLINE auto ReduceStep(V v, Op op, std::integer_sequence<int, C...>) {
+  return op(__builtin_shufflevector(v, v, C...), __builtin_shufflevector(v, v, (C + H)...));
+}
+
+template <int N, typename V, typename Op>
+PB_INLINE auto Reduce(V v, Op op) {
+  if constexpr (N == 1) {
+    return v[0];
+  } else {
+    return Reduce<N / 2>(ReduceStep<N / 2>(v, op, std::make_integer_sequence<int, N / 2>()), op);
+  }
 }
 
 // ggml's nearest_int per lane (the integer trick, so out-of-range inputs behave the same).

@@ -5,8 +5,9 @@
 // width, which never changes a result; SetQuantKernelLanes) and is
 // deterministic across x86-64 builds: the sources are compiled with -ffp-contract=off, so a
 // float expression is evaluated with exactly the roundings the llama.cpp reference performs.
-// The FMA variant of the legacy types is computed with std::fma where the reference build
-// would have contracted. Callers own every buffer; nothing allocates.
+// The FMA variant of the legacy types is computed with a fused multiply-add (std::fma, or the
+// vfmadd instruction in the vectorized kernels) where the reference build would have contracted.
+// Callers own every buffer; nothing allocates.
 //
 // Thread-safety: all functions are reentrant.
 #ifndef PROVBADGE_VERIFIER_QUANT_H_
@@ -58,6 +59,14 @@ uint16_t Fp32ToFp16(float f);
 // bfloat16 <-> binary32. Fp32ToBf16 rounds to nearest even and forces NaNs quiet (gguf-py).
 float Bf16ToFp32(uint16_t b);
 uint16_t Fp32ToBf16(float f);
+// The same conversions over rows of n values (16-bit values little-endian), vectorized; the
+// results equal the scalar functions above element by element.
+void Bf16RowToFp32(const uint8_t* in, int64_t n, float* out);
+void Fp16RowToFp32(const uint8_t* in, int64_t n, float* out);
+void Fp32RowToFp16(const float* x, int64_t n, uint8_t* out);
+void Fp32RowToBf16(const float* x, int64_t n, uint8_t* out);
+// out[i] = Fp16ToFp32(Fp32ToFp16(x[i])); true when every out[i] has x[i]'s bits.
+bool Fp16RoundTripRow(const float* x, int64_t n, float* out);
 
 // How the legacy quantizers' `x*id + 0.5` was evaluated by the build that made the file.
 enum class RoundingVariant { kPlain, kFma };
@@ -72,13 +81,19 @@ bool HasFmaVariant(GgmlType type);
 bool QuantizeRowRef(GgmlType type, const float* x, int64_t n, RoundingVariant variant,
                     uint8_t* out);
 
+// QuantizeRowRef of `x2` when `base` already holds QuantizeRowRef of `x` (same type, n and
+// variant): the blocks where x2 has x's bits are copied from base, only the others quantized.
+bool QuantizeRowRefReusing(GgmlType type, const float* x2, const float* x, const uint8_t* base,
+                           int64_t n, RoundingVariant variant, uint8_t* out);
+
 // The same bytes through the plain scalar port of the reference (no SIMD): the oracle the
-// tests and the benchmark hold the vectorized K-quant kernels to.
+// tests and the benchmark hold the vectorized kernels (legacy types, K-quants, casts) to.
 bool QuantizeRowRefScalar(GgmlType type, const float* x, int64_t n, RoundingVariant variant,
                           uint8_t* out);
 
-// The width of the vectorized K-quant kernels QuantizeRowRef uses: 16 lanes (AVX-512), 8 (AVX2)
-// or 4 (portable), the widest this CPU runs unless narrowed. All widths give the same bytes.
+// The width of the vectorized kernels QuantizeRowRef and the row conversions use: 16 lanes
+// (AVX-512), 8 (AVX2) or 4 (portable), the widest this CPU runs unless narrowed. All widths give
+// the same bytes.
 int QuantKernelLanes();
 // Forces a width (4, 8 or 16; 0 = the widest again) so tests and benchmarks can hold every
 // kernel to the scalar port on one machine. False (nothing changed) when the CPU or build lacks
