@@ -32,7 +32,9 @@
 // every CA certificate's window contain every verified signing time (sigstore.cert.validity).
 //
 // Ownership: the views point into the certificate DER (ParsedBundle::chain_der[0]), which must
-// outlive the LeafCertificate and not move. Thread-safety: one verification's data.
+// outlive the LeafCertificate and not move. Thread-safety: a LeafCertificate is one
+// verification's data; the per-curve template keys behind it are built once (function-local
+// statics) and only read (EVP_PKEY_copy_parameters), so parsing runs on many threads at once.
 #ifndef PROVBADGE_VERIFIER_SRC_SIGSTORE_LEAF_H_
 #define PROVBADGE_VERIFIER_SRC_SIGSTORE_LEAF_H_
 
