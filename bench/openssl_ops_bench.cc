@@ -236,7 +236,7 @@ void ContentOps(Case* c, EVP_PKEY* key) {
 
 bool BuildOps(Case* c) {
   Finding fail;
-  if (!ss::ParseSigstoreBundle(c->bundle, &c->root->impl(), &c->doc, &c->parsed, &fail))
+  if (!ss::ParseSigstoreBundle(c->bundle, &c->root->impl(), true, &c->doc, &c->parsed, &fail))
     return false;
   for (const ss::TlogEntry& e : c->parsed.tlog) TlogOps(c, e);
   for (const std::string& ts : c->parsed.timestamps) TimestampOps(c, ts);

@@ -83,6 +83,11 @@ class TestLog {
   // A hashedrekord 0.0.1 body logging `signature` over `artifact` by `logged_key`.
   static std::string Body(std::string_view artifact, std::string_view signature,
                           EVP_PKEY* logged_key) {
+    return BodyWithPem(artifact, signature, Pem(logged_key));
+  }
+  // The same, logging a PEM key or certificate.
+  static std::string BodyWithPem(std::string_view artifact, std::string_view signature,
+                                 const std::string& pem) {
     return nlohmann::json{
         {"apiVersion", "0.0.1"},
         {"kind", "hashedrekord"},
@@ -90,7 +95,7 @@ class TestLog {
          {{"data", {{"hash", {{"algorithm", "sha256"}, {"value", Sha256Hex(artifact)}}}}},
           {"signature",
            {{"content", Base64Encode(signature)},
-            {"publicKey", {{"content", Base64Encode(Pem(logged_key))}}}}}}}}
+            {"publicKey", {{"content", Base64Encode(pem)}}}}}}}}
         .dump();
   }
 

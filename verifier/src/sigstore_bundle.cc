@@ -100,7 +100,8 @@ bool ParseChain(Ctx& c, const json& vm, ParsedBundle* b) {
   return true;
 }
 
-bool ParseMaterial(Ctx& c, const json& vm, const TrustedRoot::Impl* root, ParsedBundle* b) {
+bool ParseMaterial(Ctx& c, const json& vm, const TrustedRoot::Impl* root, bool x509_leaf,
+                   ParsedBundle* b) {
   const int count = (vm.contains("publicKey") ? 1 : 0) +
                     (vm.contains("x509CertificateChain") ? 1 : 0) +
                     (vm.contains("certificate") ? 1 : 0);
@@ -128,6 +129,12 @@ bool ParseMaterial(Ctx& c, const json& vm, const TrustedRoot::Impl* root, Parsed
   for (size_t i = 0; i < b->chain_der.size(); ++i) {
     if (!seen.insert(b->chain_der[i]).second) {
       return c.Err("sigstore.bundle.duplicate", "the certificate chain repeats a certificate");
+    }
+    if (i == 0 && !x509_leaf) {  // keyless: parsed by hand (views into chain_der[0], final)
+      std::string code, why;
+      if (!ParseLeafCertificate(b->chain_der[0], &b->leaf, &code, &why)) return c.Err(code, why);
+      b->chain.emplace_back();
+      continue;
     }
     X509Ptr x;
     X509* known = (i > 0 && root != nullptr) ? FindRootCaCert(*root, b->chain_der[i]) : nullptr;
@@ -305,7 +312,7 @@ int MinorVersion(const std::string& media) {
 
 }  // namespace
 
-bool ParseSigstoreBundle(std::string_view text, const TrustedRoot::Impl* root,
+bool ParseSigstoreBundle(std::string_view text, const TrustedRoot::Impl* root, bool x509_leaf,
                          std::shared_ptr<BundleDoc>* doc_out, ParsedBundle* b, Finding* fail) {
   Ctx c{fail};
   if (text.size() > limits::kMaxBundleBytes) {
@@ -328,8 +335,8 @@ bool ParseSigstoreBundle(std::string_view text, const TrustedRoot::Impl* root,
   }
   const json* vm = Obj(j, "verificationMaterial");
   if (vm == nullptr) return c.Err("sigstore.bundle.invalid", "verificationMaterial is missing");
-  if (!ParseMaterial(c, *vm, root, b) || !ParseTlog(c, *vm, b) || !ParseTimestamps(c, *vm, b) ||
-      !ParseContent(c, j, b)) {
+  if (!ParseMaterial(c, *vm, root, x509_leaf, b) || !ParseTlog(c, *vm, b) ||
+      !ParseTimestamps(c, *vm, b) || !ParseContent(c, j, b)) {
     return false;
   }
   *doc_out = std::move(doc);

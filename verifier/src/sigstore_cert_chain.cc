@@ -2,7 +2,9 @@
 // root, and the leaf and that authority are valid at every verified signing time (the
 // "hybrid model"). Chain signatures are checked once (X509_verify_cert against the
 // authority's partial-chain store); validity windows are then compared per time by hand.
-// The leaf must allow code signing; a keyless (Fulcio) leaf must not be a CA.
+// The leaf must allow code signing. This X509 path serves certificate mode (private PKI
+// chains, bundle intermediates allowed); keyless (Fulcio) leaves take the X509-free path of
+// sigstore_leaf_chain.cc, which also rejects CA leaves.
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -50,7 +52,13 @@ bool ChainTo(const Authority& ca, X509* leaf, STACK_OF(X509) * untrusted, int64_
 bool ValidAt(const Authority& ca, X509* leaf, int64_t t) {
   auto nb = Asn1TimeToUnix(X509_get0_notBefore(leaf));
   auto na = Asn1TimeToUnix(X509_get0_notAfter(leaf));
-  if (!nb || !na || t < *nb || t > *na) return false;
+  return nb && na && AuthorityValidAt(ca, *nb, *na, t);
+}
+
+}  // namespace
+
+bool AuthorityValidAt(const Authority& ca, int64_t not_before, int64_t not_after, int64_t t) {
+  if (t < not_before || t > not_after) return false;
   if (ca.open_validity) return true;
   if (!ca.valid_for.Contains(t)) return false;
   for (const auto& [b, a] : ca.cert_windows) {
@@ -59,21 +67,36 @@ bool ValidAt(const Authority& ca, X509* leaf, int64_t t) {
   return true;
 }
 
-}  // namespace
-
-bool VerifyCertificateChain(const TrustedRoot::Impl& root, const ParsedBundle& b,
-                            const std::vector<int64_t>& times, bool keyless,
-                            std::string* issuer_spki_sha256, Finding* fail) {
-  X509* leaf = b.chain[0].get();
-  if ((X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) == 0 ||
-      (X509_get_extended_key_usage(leaf) & XKU_CODE_SIGN) == 0) {
+bool LeafUsageOk(bool code_signing, bool is_ca, Finding* fail) {
+  if (!code_signing) {
     Fail(fail, "sigstore.cert.usage", "the signing certificate does not allow code signing");
     return false;
   }
-  if (keyless && X509_check_ca(leaf) != 0) {
+  if (is_ca) {
     Fail(fail, "sigstore.cert.usage", "the signing certificate is a CA certificate");
     return false;
   }
+  return true;
+}
+
+bool FailChain(bool chained, Finding* fail) {
+  if (chained) {
+    Fail(fail, "sigstore.cert.validity",
+         "the signing certificate or its CA is not valid at the verified signing time");
+  } else {
+    Fail(fail, "sigstore.cert.chain",
+         "the signing certificate does not chain to a certificate authority of the trusted root");
+  }
+  return false;
+}
+
+bool VerifyCertificateChain(const TrustedRoot::Impl& root, const ParsedBundle& b,
+                            const std::vector<int64_t>& times, std::string* issuer_spki_sha256,
+                            Finding* fail) {
+  X509* leaf = b.chain[0].get();
+  const bool code_signing = (X509_get_extension_flags(leaf) & EXFLAG_XKUSAGE) != 0 &&
+                            (X509_get_extended_key_usage(leaf) & XKU_CODE_SIGN) != 0;
+  if (!LeafUsageOk(code_signing, false, fail)) return false;
   std::unique_ptr<STACK_OF(X509), StackFree> untrusted(sk_X509_new_null());
   for (size_t i = 1; untrusted && i < b.chain.size(); ++i) {
     sk_X509_push(untrusted.get(), b.chain[i].get());
@@ -88,14 +111,7 @@ bool VerifyCertificateChain(const TrustedRoot::Impl& root, const ParsedBundle& b
     for (int64_t t : times) all = all && ValidAt(*ca, leaf, t);
     if (all) return true;
   }
-  if (chained) {
-    Fail(fail, "sigstore.cert.validity",
-         "the signing certificate or its CA is not valid at the verified signing time");
-  } else {
-    Fail(fail, "sigstore.cert.chain",
-         "the signing certificate does not chain to a certificate authority of the trusted root");
-  }
-  return false;
+  return FailChain(chained, fail);
 }
 
 }  // namespace provbadge::verifier::sigstore

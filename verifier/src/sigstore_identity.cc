@@ -2,7 +2,8 @@
 // one: a URI, an email or a username otherName) and its OIDC issuer (extension
 // 1.3.6.1.4.1.57264.1.8, a DER UTF8String, else the deprecated .1.1 holding raw bytes) must
 // equal the policy's values; a regex is used only when the policy asks for it, and must match
-// the whole value (never a prefix or substring).
+// the whole value (never a prefix or substring). Keyless leaves come parsed by hand
+// (sigstore_leaf.h); LeafSan reads an X509 leaf's SAN for certificate mode.
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
@@ -18,38 +19,22 @@ struct NamesFree {
   void operator()(GENERAL_NAMES* n) const { GENERAL_NAMES_free(n); }
 };
 
-const ASN1_OBJECT* Oid(const char* text) { return OBJ_txt2obj(text, 1); }
-
 std::string Asn1String(const ASN1_STRING* s) {
   return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
                      static_cast<size_t>(ASN1_STRING_length(s)));
 }
 
-bool ExtensionData(X509* cert, const ASN1_OBJECT* oid, std::string* out) {
-  const int idx = X509_get_ext_by_OBJ(cert, oid, -1);
-  if (idx < 0) return false;
-  ASN1_OCTET_STRING* data = X509_EXTENSION_get_data(X509_get_ext(cert, idx));
-  if (data == nullptr) return false;
-  *out = Asn1String(data);
-  return true;
-}
-
-bool LeafIssuer(X509* leaf, std::string* issuer) {
-  static const ASN1_OBJECT* kIssuerV2 = Oid("1.3.6.1.4.1.57264.1.8");
-  static const ASN1_OBJECT* kIssuerV1 = Oid("1.3.6.1.4.1.57264.1.1");
-  std::string raw;
-  if (kIssuerV2 != nullptr && ExtensionData(leaf, kIssuerV2, &raw)) {
-    const unsigned char* p = reinterpret_cast<const unsigned char*>(raw.data());
-    ASN1_UTF8STRING* s = d2i_ASN1_UTF8STRING(nullptr, &p, static_cast<long>(raw.size()));
-    if (s == nullptr) {
-      ERR_clear_error();
-      return false;
-    }
-    *issuer = Asn1String(s);
-    ASN1_UTF8STRING_free(s);
+// The OIDC issuer: the .1.8 UTF8String when that extension is present (a malformed one names
+// no issuer), else the deprecated .1.1's raw bytes.
+bool LeafIssuer(const LeafCertificate& leaf, std::string* issuer) {
+  if (leaf.has_issuer_v2) {
+    if (!leaf.issuer_v2_ok) return false;
+    issuer->assign(leaf.issuer_v2);
     return true;
   }
-  return kIssuerV1 != nullptr && ExtensionData(leaf, kIssuerV1, issuer);
+  if (!leaf.has_issuer_v1) return false;
+  issuer->assign(leaf.issuer_v1);
+  return true;
 }
 
 bool Matches(const std::string& value, const std::string& want, bool regex) {
@@ -85,13 +70,14 @@ bool LeafSan(X509* leaf, std::string* san) {
   }
 }
 
-bool CheckIdentity(X509* leaf, const SigstorePolicy& policy, std::string* san, std::string* issuer,
-                   Finding* fail) {
-  if (!LeafSan(leaf, san)) {
+bool CheckIdentity(const LeafCertificate& leaf, const SigstorePolicy& policy, std::string* san,
+                   std::string* issuer, Finding* fail) {
+  if (!leaf.san_usable) {
     Fail(fail, "sigstore.identity.san",
          "the signing certificate does not carry exactly one URI, email or username SAN");
     return false;
   }
+  san->assign(leaf.san);
   if (!LeafIssuer(leaf, issuer)) {
     Fail(fail, "sigstore.identity.issuer_missing",
          "the signing certificate names no OIDC issuer (1.3.6.1.4.1.57264.1.8 or .1.1)");

@@ -21,6 +21,7 @@
 #include "provbadge/verifier/report.h"
 #include "provbadge/verifier/sigstore_trusted_root.h"
 #include "provbadge/verifier/sigstore_verify.h"
+#include "sigstore_leaf.h"
 
 namespace provbadge::verifier::sigstore {
 
@@ -92,6 +93,10 @@ struct Authority {
   STACK_OF(X509) * signer_chain = nullptr;
   STACK_OF(X509) * signer = nullptr;
   std::vector<std::string> chain_der;  // DER of each chain certificate
+  // Keyless leaves (sigstore_leaf_chain.cc), per chain certificate: its subject Name DER, its
+  // subjectKeyIdentifier (empty when absent), and whether it may issue one (see CanIssue).
+  std::vector<std::string> subject_der, skid;
+  std::vector<bool> can_issue;
   ~Authority();
 };
 
@@ -132,8 +137,9 @@ struct ParsedBundle {
   int minor_version = 3;  // 1, 2 or 3
   enum class Material { kPublicKey, kCertificate } material = Material::kPublicKey;
   std::string key_hint;
-  std::vector<X509Ptr> chain;  // leaf first (bundle-provided; untrusted)
+  std::vector<X509Ptr> chain;  // leaf first (bundle-provided; untrusted); keyless: chain[0] null
   std::vector<std::string> chain_der;
+  LeafCertificate leaf;  // keyless: the leaf parsed by hand (views into chain_der[0])
   std::vector<TlogEntry> tlog;
   std::vector<std::string> timestamps;  // DER TimeStampResp
   bool is_dsse = false;
@@ -149,8 +155,9 @@ struct ParsedBundle {
 // Owns the JSON document the string_views point into.
 struct BundleDoc;
 // `root` (may be null): chain certificates DER-equal to one of its CA certificates reuse the
-// root's parsed object instead of being parsed again.
-bool ParseSigstoreBundle(std::string_view json, const TrustedRoot::Impl* root,
+// root's parsed object instead of being parsed again. `x509_leaf` false (keyless): the leaf is
+// parsed into `leaf` (ParseLeafCertificate) and chain[0] stays null.
+bool ParseSigstoreBundle(std::string_view json, const TrustedRoot::Impl* root, bool x509_leaf,
                          std::shared_ptr<BundleDoc>* doc, ParsedBundle* out, Finding* fail);
 // The trusted root's CA certificate whose DER is exactly `der`, or null.
 X509* FindRootCaCert(const TrustedRoot::Impl& root, std::string_view der);
@@ -166,18 +173,30 @@ bool VerifyRfc3161(const TrustedRoot::Impl& root, std::string_view der, std::str
 bool VerifyInclusionProof(const TlogEntry& e, Finding* fail);
 // sigstore_checkpoint.cc: signed note against the log's key; then size/root vs the proof.
 bool VerifyCheckpoint(const TrustedRoot::Impl& root, const TlogEntry& e, Finding* fail);
-// sigstore_cert_chain.cc: chain the leaf to a CA valid at every time in `times` (private
-// PKI: at times[0], or now when empty); returns SHA-256 of the issuer's SPKI.
+// sigstore_cert_chain.cc (certificate mode, X509 leaf in chain[0]): chain the leaf to a CA
+// valid at every time in `times` (private PKI: at times[0], or now when empty); returns
+// SHA-256 of the issuer's SPKI.
 bool VerifyCertificateChain(const TrustedRoot::Impl& root, const ParsedBundle& b,
-                            const std::vector<int64_t>& times, bool keyless,
-                            std::string* issuer_spki_sha256, Finding* fail);
-// sigstore_sct.cc
-// `leaf_der`: the leaf's DER (the precertificate TBS is cut out of it).
-bool VerifySct(const TrustedRoot::Impl& root, X509* leaf, std::string_view leaf_der,
+                            const std::vector<int64_t>& times, std::string* issuer_spki_sha256,
+                            Finding* fail);
+// Shared by both chain paths: the window checks of one time against a CA and the leaf's
+// notBefore/notAfter; the usage check (EKU codeSigning, not a CA); the chain/validity failure.
+bool AuthorityValidAt(const Authority& ca, int64_t not_before, int64_t not_after, int64_t t);
+bool LeafUsageOk(bool code_signing, bool is_ca, Finding* fail);
+bool FailChain(bool chained, Finding* fail);
+// sigstore_leaf_chain.cc: the keyless leaf (parsed without X509, sigstore_leaf.h) chained to
+// a Fulcio CA certificate of the trusted root valid at every time in `times` (non-empty).
+bool VerifyLeafChain(const TrustedRoot::Impl& root, const LeafCertificate& leaf,
+                     const std::vector<int64_t>& times, std::string* issuer_spki_sha256,
+                     Finding* fail);
+// At trusted-root load: per chain certificate of `a`, its subject DER, SKID and can_issue.
+void PrepareLeafIssuers(Authority* a);
+// sigstore_sct.cc: the keyless leaf's embedded SCTs (precertificate TBS cut out of its DER).
+bool VerifySct(const TrustedRoot::Impl& root, const LeafCertificate& leaf,
                std::string_view issuer_spki_sha256, Finding* fail);
 // sigstore_identity.cc
-bool CheckIdentity(X509* leaf, const SigstorePolicy& policy, std::string* san, std::string* issuer,
-                   Finding* fail);
+bool CheckIdentity(const LeafCertificate& leaf, const SigstorePolicy& policy, std::string* san,
+                   std::string* issuer, Finding* fail);
 bool LeafSan(X509* leaf, std::string* san);
 // sigstore_signature.cc
 // `artifact_sha256`: 32 raw bytes (empty for SigstoreArtifact::Kind::kNone).

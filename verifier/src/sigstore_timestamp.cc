@@ -5,12 +5,14 @@
 // ESS signing-certificate attribute must name it, and the signature must verify. These are the
 // checks of TS_RESP_verify_signature without rebuilding the already validated chain per
 // token. genTime must lie in the TSA's validFor and in every TSA chain certificate's validity
-// (checked at genTime, not now).
+// (checked at genTime, not now). The token's embedded certificates are cut out of the DER
+// before it is parsed (WithoutCertificates).
 #include <openssl/err.h>
 #include <openssl/ess.h>
 #include <openssl/pkcs7.h>
 #include <openssl/ts.h>
 
+#include "sigstore_der.h"
 #include "sigstore_internal.h"
 
 namespace provbadge::verifier::sigstore {
@@ -34,6 +36,48 @@ struct EssFree {
 struct EssV2Free {
   void operator()(ESS_SIGNING_CERT_V2* c) const { ESS_SIGNING_CERT_V2_free(c); }
 };
+
+// The TimeStampResp DER without the token's embedded certificates (SignedData.certificates),
+// or empty when it has none or another shape. Those certificates confer no trust and are never
+// looked at (the signer comes from the trusted root), but d2i_TS_RESP would parse each one,
+// OpenSSL 3.0's decoder set-up for its key included. The signature covers neither them nor
+// the enclosing lengths, so nothing verified changes.
+std::string WithoutCertificates(std::string_view resp_der) {
+  std::string_view in = resp_der, resp, token, signed_data;
+  der::Tlv r, status, ci, type, wrapped, sd;
+  if (!der::Expect(&in, der::kSequence, &r) || !in.empty()) return "";
+  resp = r.content;
+  if (!der::Expect(&resp, der::kSequence, &status) || !der::Expect(&resp, der::kSequence, &ci) ||
+      !resp.empty()) {
+    return "";
+  }
+  token = ci.content;
+  if (!der::Expect(&token, der::kOid, &type) || !der::Expect(&token, der::Explicit(0), &wrapped) ||
+      !token.empty() || !der::Only(wrapped.content, der::kSequence, &signed_data)) {
+    return "";
+  }
+  std::string kept;
+  bool removed = false;
+  for (int field = 0; !signed_data.empty(); ++field) {
+    if (!der::Read(&signed_data, &sd)) return "";
+    if (field == 3 && sd.tag == der::Explicit(0)) {
+      removed = true;
+      continue;
+    }
+    kept.append(sd.whole);
+  }
+  if (!removed) return "";
+  std::string seq, explicit0, content_info, out;
+  der::Put(&seq, der::kSequence, kept);
+  der::Put(&explicit0, der::Explicit(0), seq);
+  std::string ci_content(type.whole);
+  ci_content += explicit0;
+  der::Put(&content_info, der::kSequence, ci_content);
+  std::string resp_content(status.whole);
+  resp_content += content_info;
+  der::Put(&out, der::kSequence, resp_content);
+  return out;
+}
 
 // Status granted, version 1, message imprint over `signature` (no signature check here).
 bool TokenContentValid(TS_RESP* resp, std::string_view signature) {
@@ -95,9 +139,12 @@ bool TsaSigned(PKCS7* token, const Authority& tsa) {
 
 bool VerifyRfc3161(const TrustedRoot::Impl& root, std::string_view der, std::string_view signature,
                    int64_t* gen_time, Finding* fail) {
-  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
-  std::unique_ptr<TS_RESP, RespFree> resp(d2i_TS_RESP(nullptr, &p, static_cast<long>(der.size())));
-  if (!resp || p != reinterpret_cast<const unsigned char*>(der.data()) + der.size()) {
+  const std::string stripped = WithoutCertificates(der);
+  const std::string_view parsed = stripped.empty() ? der : std::string_view(stripped);
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(parsed.data());
+  std::unique_ptr<TS_RESP, RespFree> resp(
+      d2i_TS_RESP(nullptr, &p, static_cast<long>(parsed.size())));
+  if (!resp || p != reinterpret_cast<const unsigned char*>(parsed.data()) + parsed.size()) {
     ERR_clear_error();
     Fail(fail, "sigstore.tsa.malformed", "an RFC 3161 timestamp is not a DER TimeStampResp");
     return false;

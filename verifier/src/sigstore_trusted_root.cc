@@ -145,6 +145,7 @@ Status Prepare(Authority* a, const std::string& where, bool private_pki) {
   unsigned long flags = X509_V_FLAG_PARTIAL_CHAIN;
   if (!private_pki) flags |= X509_V_FLAG_NO_CHECK_TIME;  // windows are checked per signing time
   X509_STORE_set_flags(a->store.get(), flags);
+  PrepareLeafIssuers(a);
   a->usable = true;
   return Status();
 }

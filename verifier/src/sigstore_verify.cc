@@ -140,7 +140,8 @@ bool CheckKeyHint(Run& r, const ParsedBundle& b) {
 bool Pipeline(Run& r, std::string_view json) {
   ParsedBundle b;
   std::shared_ptr<sigstore::BundleDoc> doc;
-  if (!sigstore::ParseSigstoreBundle(json, r.root, &doc, &b, &r.fail)) return r.Stop();
+  const bool keyless = r.policy.mode == Mode::kKeyless;
+  if (!sigstore::ParseSigstoreBundle(json, r.root, !keyless, &doc, &b, &r.fail)) return r.Stop();
   if (!MaterialMatchesPolicy(r, b)) return false;
   if (r.artifact.kind == SigstoreArtifact::Kind::kNone && !b.is_dsse) {
     return r.Err("sigstore.artifact.missing",
@@ -160,20 +161,19 @@ bool Pipeline(Run& r, std::string_view json) {
     if (!CheckKeyHint(r, b)) return false;
     key = static_cast<EVP_PKEY*>(r.policy.key->native());
     signer_der = r.policy.key->spki_der();
-  } else {
+  } else if (keyless) {
     std::string issuer_spki_sha256;
-    std::vector<int64_t> times = r.times;
-    if (r.policy.mode == Mode::kCertificateChain) {
-      times.assign(1, r.policy.verification_time != 0 ? r.policy.verification_time
-                                                      : static_cast<int64_t>(std::time(nullptr)));
-    }
-    if (!sigstore::VerifyCertificateChain(*r.root, b, times, r.policy.mode == Mode::kKeyless,
-                                          &issuer_spki_sha256, &r.fail)) {
+    if (!sigstore::VerifyLeafChain(*r.root, b.leaf, r.times, &issuer_spki_sha256, &r.fail) ||
+        !sigstore::VerifySct(*r.root, b.leaf, issuer_spki_sha256, &r.fail)) {
       return r.Stop();
     }
-    if (r.policy.mode == Mode::kKeyless &&
-        !sigstore::VerifySct(*r.root, b.chain[0].get(), b.chain_der[0], issuer_spki_sha256,
-                             &r.fail)) {
+    key = b.leaf.key.get();
+    signer_der = b.chain_der[0];
+  } else {
+    std::string issuer_spki_sha256;
+    const int64_t at = r.policy.verification_time != 0 ? r.policy.verification_time
+                                                       : static_cast<int64_t>(std::time(nullptr));
+    if (!sigstore::VerifyCertificateChain(*r.root, b, {at}, &issuer_spki_sha256, &r.fail)) {
       return r.Stop();
     }
     key = X509_get0_pubkey(b.chain[0].get());
@@ -192,9 +192,9 @@ bool Pipeline(Run& r, std::string_view json) {
       return r.Stop();
     }
   }
-  if (r.policy.mode == Mode::kKeyless) {
-    if (!sigstore::CheckIdentity(b.chain[0].get(), r.policy, &r.out->signer_identity,
-                                 &r.out->signer_issuer, &r.fail)) {
+  if (keyless) {
+    if (!sigstore::CheckIdentity(b.leaf, r.policy, &r.out->signer_identity, &r.out->signer_issuer,
+                                 &r.fail)) {
       return r.Stop();
     }
   } else if (r.policy.mode == Mode::kCertificateChain) {

@@ -54,6 +54,8 @@ inline constexpr size_t kMaxTrustedRootItems = 64;
 // SCTs in a leaf certificate and names in its SAN extension.
 inline constexpr size_t kMaxScts = 16;
 inline constexpr size_t kMaxSanEntries = 16;
+// Extensions in a keyless leaf certificate (a Fulcio leaf has ~20), and EKU OIDs in one.
+inline constexpr size_t kMaxCertExtensions = 64;
 // Subjects in an in-toto Statement checked against the artifact.
 inline constexpr size_t kMaxSubjects = 100000;
 
