@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <random>
 
+#include "provbadge/common/limits.h"
+
 namespace provbadge::queue::internal {
 namespace {
 
@@ -18,7 +20,7 @@ constexpr uint16_t kControlChannel = 3;  // declares and counts
 constexpr uint16_t kBrowseChannel = 4;   // opened per ListDeadLetters, closed without acks
 constexpr milliseconds kIdlePoll{200};
 constexpr milliseconds kInitialBackoff{100};
-constexpr size_t kMaxBrowse = 10000;
+constexpr size_t kMaxBrowse = limits::kMaxQueueBrowse;
 
 const char kAttemptsHeader[] = "x-provbadge-attempts";
 const char kLastErrorHeader[] = "x-provbadge-last-error";
