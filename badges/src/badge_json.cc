@@ -6,6 +6,7 @@
 
 #include "badge_style.h"
 #include "provbadge/badges/badge.h"
+#include "provbadge/common/json_depth.h"
 #include "provbadge/common/limits.h"
 
 namespace provbadge::badges {
@@ -141,6 +142,10 @@ std::string BadgeToJson(const Badge& badge) {
 Result<Badge> BadgeFromJson(std::string_view text) {
   if (text.size() > kMaxBadgeJsonBytes) {
     return InvalidInput("badge json: larger than " + std::to_string(kMaxBadgeJsonBytes) + " bytes");
+  }
+  if (!JsonDepthWithin(text, limits::kMaxJsonDepth)) {
+    return InvalidInput("badge json: nested deeper than " + std::to_string(limits::kMaxJsonDepth) +
+                        " levels");
   }
   try {
     json j = json::parse(text);

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "amqp_connection.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::queue::internal {
 
@@ -20,7 +21,7 @@ inline constexpr uint16_t kConsumeChannel = 1;
 inline constexpr uint16_t kPublishChannel = 2;  // confirm mode
 inline constexpr uint16_t kControlChannel = 3;  // declares and counts
 inline constexpr uint16_t kBrowseChannel = 4;   // opened per ListDeadLetters, closed without acks
-inline constexpr size_t kMaxBrowse = 10000;
+inline constexpr size_t kMaxBrowse = limits::kMaxQueueBrowse;
 
 inline constexpr char kAttemptsHeader[] = "x-provbadge-attempts";
 inline constexpr char kLastErrorHeader[] = "x-provbadge-last-error";

@@ -8,6 +8,7 @@
 
 #include <atomic>
 
+#include "provbadge/common/limits.h"
 #include "rabbitmq_link.h"
 
 namespace provbadge::queue {
@@ -17,7 +18,7 @@ using internal::HeldDelivery;
 using internal::Request;
 using std::chrono::milliseconds;
 
-constexpr size_t kMaxMessageIdBytes = 255;  // an AMQP short string
+constexpr size_t kMaxMessageIdBytes = limits::kMaxAmqpMessageIdBytes;
 constexpr int kMaxAttemptsLimit = 1000;
 constexpr milliseconds kMaxTier{std::chrono::hours(24)};
 

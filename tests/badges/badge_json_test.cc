@@ -7,6 +7,7 @@
 #include <string>
 
 #include "provbadge/badges/badge.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::badges {
 namespace {
@@ -150,6 +151,27 @@ TEST_CASE("badge json: deeply nested input is rejected without a crash", "[badge
   Result<Badge> r = BadgeFromJson(big);
   REQUIRE_FALSE(r.ok());
   CHECK_THAT(r.error().message(), Catch::Contains("larger than"));
+}
+
+TEST_CASE("limits: badge json is at most kMaxBadgeJsonBytes and kMaxJsonDepth deep",
+          "[badge][json][limits]") {
+  const std::string text = BadgeToJson(SampleBadge());
+  auto padded = [&](size_t bytes) {  // JSON whitespace before the closing brace
+    return text.substr(0, text.size() - 1) + std::string(bytes - text.size(), ' ') + "}";
+  };
+  CHECK(BadgeFromJson(padded(limits::kMaxBadgeJsonBytes)).ok());
+  Result<Badge> big = BadgeFromJson(padded(limits::kMaxBadgeJsonBytes + 1));
+  REQUIRE_FALSE(big.ok());
+  CHECK_THAT(big.error().message(), Catch::Contains("larger than"));
+
+  auto nested = [&](size_t depth) {  // the badge object, then depth - 1 arrays under "x"
+    return BadgeFromJson(R"({"x":)" + std::string(depth - 1, '[') + std::string(depth - 1, ']') +
+                         "," + text.substr(1));
+  };
+  CHECK(nested(limits::kMaxJsonDepth).ok());
+  Result<Badge> deep = nested(limits::kMaxJsonDepth + 1);
+  REQUIRE_FALSE(deep.ok());
+  CHECK_THAT(deep.error().message(), Catch::Contains("nested deeper than"));
 }
 
 }  // namespace

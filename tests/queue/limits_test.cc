@@ -1,6 +1,7 @@
-// Queue-side bounds of provbadge/common/limits.h not covered elsewhere: the upload event's
-// source, the hub webhook's id and updatedRefs count, and the SQLite queue's message ids.
-// docs/threat-model.md maps every limit to its test.
+// Queue-side bounds of provbadge/common/limits.h: upload-event and hub-webhook bodies (size,
+// nesting, fields) and the SQLite queue's message ids. At the limit the input is accepted,
+// one past it is refused naming the field. docs/threat-model.md ("Limits") maps every limit to
+// its test (the upload event's other fields are in upload_event_test.cc).
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -41,6 +42,32 @@ TEST_CASE("limits: an upload event's source is at most kMaxSourceBytes", "[limit
   CHECK_THAT(r.error().message(), Catch::StartsWith("source:"));
 }
 
+// `j` dumped, with JSON whitespace before its closing brace up to exactly `bytes`.
+std::string PaddedTo(const Json& j, size_t bytes) {
+  const std::string text = j.dump();
+  return text.substr(0, text.size() - 1) + std::string(bytes - text.size(), ' ') + "}";
+}
+
+TEST_CASE("limits: an upload event body is at most kMaxUploadEventBytes", "[limits]") {
+  const std::string at = PaddedTo(Event(), limits::kMaxUploadEventBytes);
+  REQUIRE(at.size() == limits::kMaxUploadEventBytes);
+  CHECK(ParseUploadEvent(at).ok());
+  auto over = ParseUploadEvent(" " + at);
+  REQUIRE_FALSE(over.ok());
+  CHECK_THAT(over.error().message(), Catch::StartsWith("body: larger than"));
+}
+
+TEST_CASE("limits: an upload event's ref is at most kMaxRefBytes", "[limits]") {
+  Json at = Event();
+  at["ref"] = std::string(limits::kMaxRefBytes, 'r');
+  CHECK(ParseUploadEvent(at.dump()).ok());
+  Json over = Event();
+  over["ref"] = std::string(limits::kMaxRefBytes + 1, 'r');
+  auto r = ParseUploadEvent(over.dump());
+  REQUIRE_FALSE(r.ok());
+  CHECK_THAT(r.error().message(), Catch::StartsWith("ref: longer than"));
+}
+
 Json Webhook(const std::string& id, size_t refs) {
   Json updated = Json::array();
   for (size_t i = 0; i < refs; ++i) {
@@ -70,6 +97,29 @@ TEST_CASE("limits: a webhook lists at most kMaxHubWebhookRefs updated refs", "[l
                                   "2026-01-01T00:00:00Z");
   REQUIRE_FALSE(over.ok());
   CHECK_THAT(over.error().message(), Catch::Contains("updatedRefs: more than"));
+}
+
+TEST_CASE("limits: a webhook body is at most kMaxHubWebhookBytes", "[limits]") {
+  const std::string at = PaddedTo(Webhook("w1", 1), limits::kMaxHubWebhookBytes);
+  REQUIRE(at.size() == limits::kMaxHubWebhookBytes);
+  CHECK(NormalizeHubWebhook(at, 1, "2026-01-01T00:00:00Z").ok());
+  auto over = NormalizeHubWebhook(" " + at, 1, "2026-01-01T00:00:00Z");
+  REQUIRE_FALSE(over.ok());
+  CHECK_THAT(over.error().message(), Catch::StartsWith("body: larger than"));
+}
+
+TEST_CASE("limits: a webhook nests JSON at most kMaxHubWebhookJsonDepth deep", "[limits]") {
+  auto with_depth = [](size_t depth) {  // the payload object, then depth - 1 arrays
+    Json inner = Json::array();
+    for (size_t d = 2; d < depth; ++d) inner = Json::array({inner});
+    Json p = Webhook("w1", 1);
+    p["extra"] = inner;
+    return NormalizeHubWebhook(p.dump(), 1, "2026-01-01T00:00:00Z");
+  };
+  CHECK(with_depth(limits::kMaxHubWebhookJsonDepth).ok());
+  auto over = with_depth(limits::kMaxHubWebhookJsonDepth + 1);
+  REQUIRE_FALSE(over.ok());
+  CHECK_THAT(over.error().message(), Catch::StartsWith("body: JSON nested deeper"));
 }
 
 TEST_CASE("limits: SQLite queue message ids are at most kMaxSqliteMessageIdBytes", "[limits]") {

@@ -1,21 +1,19 @@
-// Bounds of provbadge/common/limits.h that no other verifier test reaches: each input just over
-// its limit is refused with its specific code, and (where cheap) one at the limit is accepted.
-// docs/threat-model.md maps every limit to its test.
+// Bounds of provbadge/common/limits.h on GGUF and safetensors headers and the fidelity source
+// (config.json, the shard index): each input exactly at its limit passes that check (it is
+// accepted, or fails later for another reason), one past it fails with its specific code.
+// docs/threat-model.md ("Limits") maps every limit to its test.
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "../common/memory_source.h"
-#include "../common/test_paths.h"
 #include "provbadge/common/limits.h"
+#include "provbadge/verifier/fidelity.h"
 #include "provbadge/verifier/gguf.h"
 #include "provbadge/verifier/safetensors.h"
-#include "provbadge/verifier/sigstore_trusted_root.h"
-#include "provbadge/verifier/sigstore_verify.h"
 
 namespace provbadge::verifier {
 namespace {
@@ -108,79 +106,126 @@ TEST_CASE("limits: a safetensors header nests JSON at most kMaxSafetensorsJsonDe
         "safetensors.header_invalid");
 }
 
-TEST_CASE("limits: trusted_root.json size and list lengths", "[limits]") {
-  auto too_big = TrustedRoot::FromJson(std::string(limits::kMaxTrustedRootBytes + 1, ' '));
-  REQUIRE_FALSE(too_big.ok());
-  CHECK_THAT(too_big.error().message(), Catch::Contains("too large"));
-
-  std::string tlogs;
-  for (size_t i = 0; i <= limits::kMaxTrustedRootItems; ++i)
-    tlogs += std::string(i ? "," : "") + "{}";
-  auto too_many = TrustedRoot::FromJson(
-      R"({"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","tlogs":[)" +
-      tlogs + "]}");
-  REQUIRE_FALSE(too_many.ok());
-  CHECK_THAT(too_many.error().message(),
-             Catch::Contains("more than " + std::to_string(limits::kMaxTrustedRootItems)));
-
-  std::string deep =
-      R"({"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1","x":)" +
-      std::string(limits::kMaxJsonDepth + 1, '[') + std::string(limits::kMaxJsonDepth + 1, ']') +
-      "}";
-  CHECK_FALSE(TrustedRoot::FromJson(deep).ok());
+TEST_CASE("limits: a GGUF lists at most kMaxGgufTensors tensors and kMaxGgufKvs entries",
+          "[limits]") {
+  auto header = [](uint64_t n_tensors, uint64_t n_kv) {
+    GgufBytes g(n_kv);
+    g.bytes.resize(8);  // magic and version; the counts follow
+    g.U64(n_tensors);
+    g.U64(n_kv);
+    return g.bytes;
+  };
+  // At the limit the count is accepted and the file is simply too short for it (nothing is
+  // allocated for the claimed entries); one past it is refused before reading any.
+  CHECK(GgufCode(header(limits::kMaxGgufTensors, 0)) == "gguf.truncated");
+  CHECK(GgufCode(header(limits::kMaxGgufTensors + 1, 0)) == "gguf.too_many_tensors");
+  CHECK(GgufCode(header(0, limits::kMaxGgufKvs)) == "gguf.truncated");
+  CHECK(GgufCode(header(0, limits::kMaxGgufKvs + 1)) == "gguf.too_many_kvs");
 }
 
-// Bundle-level bounds through VerifySigstoreBundle on a conformance vector with one part
-// inflated past its limit; the first failing step must name the bound.
-nlohmann::json VectorBundle(const std::string& name) {
-  std::ifstream in(testing::SharedDir() + "/vectors/sigstore-conformance/" + name +
-                   "/bundle.sigstore.json");
-  REQUIRE(in);
-  return nlohmann::json::parse(std::string(std::istreambuf_iterator<char>(in), {}));
+TEST_CASE("limits: GGUF string values up to kMaxGgufStoredString are kept, longer skipped",
+          "[limits]") {
+  auto stored = [](size_t bytes) {
+    GgufBytes g(1);
+    g.Str("s");
+    g.U32(8);  // string
+    g.Str(std::string(bytes, 'v'));
+    testing::MemoryReader reader(g.bytes);
+    Result<GgufFile> r = ParseGguf(reader);
+    REQUIRE(r.ok());
+    const GgufValue* v = r->Find("s");
+    REQUIRE(v != nullptr);
+    return v->s.size();
+  };
+  CHECK(stored(limits::kMaxGgufStoredString) == limits::kMaxGgufStoredString);
+  CHECK(stored(limits::kMaxGgufStoredString + 1) == 0);
 }
 
-std::string BundleCode(const nlohmann::json& bundle) {
-  std::ifstream in(testing::SharedDir() +
-                   "/vectors/sigstore-conformance/public-good/trusted_root.json");
-  auto root = TrustedRoot::FromJson(std::string(std::istreambuf_iterator<char>(in), {}));
-  REQUIRE(root.ok());
-  SigstorePolicy policy;
-  policy.identity = "nobody@example.com";
-  policy.issuer = "https://example.com";
-  auto artifact = SigstoreArtifact::FromDigestString("sha256:" + std::string(64, '0'));
-  REQUIRE(artifact.ok());
-  SigstoreOutcome outcome = VerifySigstoreBundle(bundle.dump(), root->get(), *artifact, policy);
-  CHECK_FALSE(outcome.verified);
-  const Finding* error = outcome.FirstError();
-  return error == nullptr ? "" : error->code;
+TEST_CASE("limits: general.alignment is at most kMaxGgufAlignment", "[limits]") {
+  auto with_alignment = [](uint64_t a) {
+    GgufBytes g(1);
+    g.Str("general.alignment");
+    g.U32(4);  // u32
+    g.U32(static_cast<uint32_t>(a));
+    return GgufCode(g.bytes);
+  };
+  CHECK(with_alignment(limits::kMaxGgufAlignment) == "ok");
+  CHECK(with_alignment(limits::kMaxGgufAlignment * 2) == "gguf.bad_alignment");
 }
 
-TEST_CASE("limits: Sigstore bundle parts are bounded at parse time", "[limits]") {
-  SECTION("inclusion proof hashes: kMaxProofHashes") {
-    nlohmann::json b = VectorBundle("happy-path-v0.3");
-    auto& hashes = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["hashes"];
-    while (hashes.size() <= limits::kMaxProofHashes) hashes.push_back(hashes[0]);
-    CHECK(BundleCode(b) == "sigstore.bundle.too_many");
-  }
-  SECTION("checkpoint size: kMaxCheckpointBytes") {
-    nlohmann::json b = VectorBundle("happy-path-v0.3");
-    auto& env = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"];
-    env["envelope"] =
-        env["envelope"].get<std::string>() + std::string(limits::kMaxCheckpointBytes, 'x');
-    CHECK(BundleCode(b) == "sigstore.bundle.too_large");
-  }
-  SECTION("certificate chain length: kMaxCertChain") {
-    nlohmann::json b = VectorBundle("happy-path-v0.1");
-    auto& certs = b["verificationMaterial"]["x509CertificateChain"]["certificates"];
-    REQUIRE(certs.is_array());
-    while (certs.size() <= limits::kMaxCertChain) certs.push_back(certs[0]);
-    CHECK(BundleCode(b) == "sigstore.bundle.too_many");
-  }
-  SECTION("whole bundle: kMaxBundleBytes") {
-    nlohmann::json b = VectorBundle("happy-path-v0.3");
-    b["padding"] = std::string(limits::kMaxBundleBytes, ' ');
-    CHECK(BundleCode(b) == "sigstore.bundle.too_large");
-  }
+TEST_CASE("limits: a safetensors header is at most kMaxSafetensorsHeaderBytes", "[limits]") {
+  auto declaring = [](uint64_t n) {  // only the length prefix and a few header bytes exist
+    std::string bytes;
+    for (int i = 0; i < 8; ++i) bytes += static_cast<char>((n >> (8 * i)) & 0xff);
+    testing::MemoryReader reader(bytes + "{}");
+    auto r = ParseSafetensors(reader);
+    return r.ok() ? "ok" : std::string(FindingCodeOf(r.error()));
+  };
+  CHECK(declaring(limits::kMaxSafetensorsHeaderBytes) == "safetensors.truncated");
+  CHECK(declaring(limits::kMaxSafetensorsHeaderBytes + 1) == "safetensors.header_too_large");
+}
+
+TEST_CASE("limits: a safetensors header lists at most kMaxSafetensorsTensors entries", "[limits]") {
+  // Entries that are not tensors: the count is checked while parsing, before any entry is.
+  auto entries = [](size_t n) {
+    std::string header = "{";
+    char key[16];
+    for (size_t i = 0; i < n; ++i) {
+      const int len = std::snprintf(key, sizeof key, "%s\"%zx\":0", i ? "," : "", i);
+      header.append(key, static_cast<size_t>(len));
+    }
+    return SafetensorsCode(header + "}");
+  };
+  CHECK(entries(limits::kMaxSafetensorsTensors) == "safetensors.tensor_invalid");
+  CHECK(entries(limits::kMaxSafetensorsTensors + 1) == "safetensors.too_many_tensors");
+}
+
+// The code of the fidelity finding about the source (config.json, index, shards): the GGUF is
+// a valid empty one, so the source is the first thing that can fail.
+std::string SourceCode(testing::MemorySource& source) {
+  GgufBytes gguf(0);
+  testing::MemorySource quantized({{"m.gguf", gguf.bytes}});
+  auto r = CheckFidelity(source, quantized, "m.gguf");
+  REQUIRE(r.ok());
+  return r->findings.empty() ? "" : r->findings[0].code;
+}
+
+// `json` padded with spaces to exactly `bytes`.
+std::string PaddedJson(const std::string& json, size_t bytes) {
+  return json + std::string(bytes - json.size(), ' ');
+}
+
+TEST_CASE("limits: the fidelity source's config.json is at most kMaxModelConfigBytes", "[limits]") {
+  testing::MemorySource at({{"config.json", PaddedJson("{}", limits::kMaxModelConfigBytes)}});
+  CHECK(SourceCode(at) == "fidelity.source_incomplete");  // no model.safetensors
+  testing::MemorySource over({{"config.json", PaddedJson("{}", limits::kMaxModelConfigBytes + 1)}});
+  CHECK(SourceCode(over) == "fidelity.config_invalid");
+}
+
+TEST_CASE("limits: model.safetensors.index.json is at most kMaxSafetensorsIndexBytes", "[limits]") {
+  const std::string index = R"({"weight_map":{"a":"model-1.safetensors"}})";
+  testing::MemorySource at(
+      {{"config.json", "{}"},
+       {"model.safetensors.index.json", PaddedJson(index, limits::kMaxSafetensorsIndexBytes)}});
+  CHECK(SourceCode(at) == "fidelity.source_incomplete");  // no model-1.safetensors
+  testing::MemorySource over(
+      {{"config.json", "{}"},
+       {"model.safetensors.index.json", PaddedJson(index, limits::kMaxSafetensorsIndexBytes + 1)}});
+  CHECK(SourceCode(over) == "fidelity.source_index_invalid");
+}
+
+TEST_CASE("limits: a shard index names at most kMaxSafetensorsShards shards", "[limits]") {
+  auto with_shards = [](size_t n) {
+    nlohmann::json map = nlohmann::json::object();
+    for (size_t i = 0; i < n; ++i)
+      map["t" + std::to_string(i)] = "s" + std::to_string(i) + ".safetensors";
+    testing::MemorySource source(
+        {{"config.json", "{}"},
+         {"model.safetensors.index.json", nlohmann::json{{"weight_map", map}}.dump()}});
+    return SourceCode(source);
+  };
+  CHECK(with_shards(limits::kMaxSafetensorsShards) == "fidelity.source_incomplete");
+  CHECK(with_shards(limits::kMaxSafetensorsShards + 1) == "fidelity.source_index_invalid");
 }
 
 }  // namespace

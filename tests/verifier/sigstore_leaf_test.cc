@@ -3,9 +3,12 @@
 // verifies; each defect — truncated or trailing DER, non-minimal lengths, a wrong issuer, a bad
 // signature, expiry at the signing time, an unknown critical or a duplicated extension, an
 // oversized SAN list, a CA or non-code-signing leaf, a missing SCT — fails with its own code.
+#include <openssl/x509.h>
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include "provbadge/common/limits.h"
 #include "provbadge/verifier/sigstore_verify.h"
 #include "sigstore_test_ca.h"
 
@@ -143,6 +146,32 @@ TEST_CASE("leaf: SAN list bounds, usage and SCT", "[sigstore]") {
   LeafSpec prefix;  // an identity that is a prefix of the certificate's does not match
   f.policy.identity = std::string(testing_log::kTestIdentity).substr(0, 20);
   CHECK(f.Run(prefix) == "sigstore.identity.mismatch");
+}
+
+// Extensions the unmodified test leaf carries (counted by OpenSSL, independently of our parser).
+int BaseExtensionCount(const TestCa& ca) {
+  const std::string der = ca.Leaf(LeafSpec{});
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  X509* x = d2i_X509(nullptr, &p, static_cast<long>(der.size()));
+  REQUIRE(x != nullptr);
+  const int n = X509_get_ext_count(x);
+  X509_free(x);
+  return n;
+}
+
+TEST_CASE("leaf: at most kMaxCertExtensions extensions", "[sigstore][limits]") {
+  Fixture f;
+  const int base = BaseExtensionCount(f.ca);
+  REQUIRE(base < static_cast<int>(limits::kMaxCertExtensions));
+  LeafSpec at_limit;
+  for (int i = base; i < static_cast<int>(limits::kMaxCertExtensions); ++i) {
+    at_limit.extra.push_back(
+        {"1.3.6.1.4.1.99999.2." + std::to_string(i), false, testing_log::Tlv(0x05, "")});
+  }
+  CHECK(f.Run(at_limit).empty());  // exactly the limit: verified
+  LeafSpec past = at_limit;
+  past.extra.push_back({"1.3.6.1.4.1.99999.3", false, testing_log::Tlv(0x05, "")});
+  CHECK(f.Run(past) == "sigstore.bundle.too_many");
 }
 
 }  // namespace

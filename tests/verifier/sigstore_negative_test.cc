@@ -17,29 +17,8 @@ namespace {
 using nlohmann::json;
 using testing_log::TestLog;
 
-const std::string kArtifact = "the artifact bytes\n";
-
-struct Fixture {
-  TestLog log;
-  std::shared_ptr<const TrustedRoot> root;
-  SigstorePolicy policy;
-  Fixture() {
-    auto r = TrustedRoot::FromJson(log.TrustedRoot());
-    REQUIRE(r.ok());
-    root = *r;
-    auto key = SigstoreKey::FromPem(log.SignerPem());
-    REQUIRE(key.ok());
-    policy.mode = SigstorePolicy::Mode::kKey;
-    policy.key = *key;
-  }
-  std::string Run(const json& bundle, std::string_view artifact = kArtifact) {
-    SigstoreOutcome o =
-        VerifySigstoreBundle(bundle.dump(), root.get(), SigstoreArtifact::Bytes(artifact), policy);
-    if (o.verified) return "";
-    REQUIRE(o.FirstError() != nullptr);
-    return o.FirstError()->code;
-  }
-};
+const std::string kArtifact = testing_log::kArtifact;
+using Fixture = testing_log::KeyModeFixture;
 
 json& Entries(json& b) { return b["verificationMaterial"]["tlogEntries"]; }
 

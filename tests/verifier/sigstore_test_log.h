@@ -1,7 +1,7 @@
 // A test transparency log for Sigstore negative vectors, entirely in memory (OpenSSL): a P-256
 // log key in a custom trusted root, and key-mode bundles whose hashedrekord entry carries a
 // valid SET, a one-leaf inclusion proof and a signed checkpoint. Tests mutate the returned
-// JSON to build exactly one defect at a time.
+// JSON to build exactly one defect at a time. KeyModeFixture verifies them in key mode.
 //
 // Ownership: owns its keys. Thread-safety: one test at a time.
 #ifndef PROVBADGE_TESTS_VERIFIER_SIGSTORE_TEST_LOG_H_
@@ -11,11 +11,14 @@
 #include <openssl/pem.h>
 #include <openssl/sha.h>
 
+#include <catch2/catch.hpp>
+
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "provbadge/verifier/digest.h"
+#include "provbadge/verifier/sigstore_verify.h"
 
 namespace provbadge::verifier::testing_log {
 
@@ -144,6 +147,32 @@ class TestLog {
  private:
   Key log_key_, signer_;
   std::string log_id_;
+};
+
+inline const std::string kArtifact = "the artifact bytes\n";
+
+// A TestLog with its trusted root and a key-mode policy for its signer. Run gives "" when
+// the bundle verifies, else the first error's code.
+struct KeyModeFixture {
+  TestLog log;
+  std::shared_ptr<const TrustedRoot> root;
+  SigstorePolicy policy;
+  KeyModeFixture() {
+    auto r = TrustedRoot::FromJson(log.TrustedRoot());
+    REQUIRE(r.ok());
+    root = *r;
+    auto key = SigstoreKey::FromPem(log.SignerPem());
+    REQUIRE(key.ok());
+    policy.mode = SigstorePolicy::Mode::kKey;
+    policy.key = *key;
+  }
+  std::string Run(const nlohmann::json& bundle, std::string_view artifact = kArtifact) {
+    SigstoreOutcome o =
+        VerifySigstoreBundle(bundle.dump(), root.get(), SigstoreArtifact::Bytes(artifact), policy);
+    if (o.verified) return "";
+    REQUIRE(o.FirstError() != nullptr);
+    return o.FirstError()->code;
+  }
 };
 
 }  // namespace provbadge::verifier::testing_log

@@ -174,6 +174,7 @@ class FakeHubServer::Impl {
         res.body() = "{\"error\":\"fake\"}";
       }
       res.prepare_payload();
+      PadHeader(res);
       http::write(socket, res, ec);
       return !ec && res.keep_alive();
     }
@@ -187,6 +188,23 @@ class FakeHubServer::Impl {
     return false;
   }
 
+  // With knobs.header_bytes: X-Pad-<i> fields (Beast keeps each field under 64 KiB) make the
+  // header fields (after the status line, up to and with the blank line: what Beast's header
+  // limit counts) exactly that long.
+  void PadHeader(Response& res) {
+    const int want = knobs.header_bytes.load();
+    for (int i = 0; want > 0; ++i) {
+      std::ostringstream out;
+      out << res.base();
+      const std::string header = out.str();
+      const size_t have = header.size() - (header.find("\r\n") + 2);
+      const std::string name = "X-Pad-" + std::to_string(i);
+      const size_t overhead = name.size() + 4;  // ": " and CRLF
+      if (static_cast<size_t>(want) < have + overhead + 1) return;
+      res.set(name, std::string(std::min<size_t>(want - have - overhead, 30000), 'p'));
+    }
+  }
+
   // Fills `res`; true when the body must be truncated.
   bool Route(const Request& req, const std::string& target, Response& res) {
     std::string path = target.substr(0, target.find('?'));
@@ -194,6 +212,13 @@ class FakeHubServer::Impl {
         target.find('?') == std::string::npos ? "" : target.substr(target.find('?') + 1);
     auto parts = Split(path);  // parts[0] is "" (leading '/')
     if (parts.size() == 7 && parts[1] == "api" && parts[2] == "models" && parts[5] == "revision") {
+      const int hop = query.rfind("hop=", 0) == 0 ? std::stoi(query.substr(4)) : 0;
+      if (hop < knobs.redirect_hops) {
+        res.result(http::status::found);
+        res.set(http::field::location, "http://127.0.0.1:" + std::to_string(port_) + path +
+                                           "?hop=" + std::to_string(hop + 1));
+        return false;
+      }
       return Revision(parts[3] + "/" + parts[4], Decode(parts[6]), res);
     }
     if (parts.size() == 7 && parts[1] == "api" && parts[2] == "models" && parts[5] == "tree") {

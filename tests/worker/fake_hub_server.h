@@ -6,7 +6,8 @@
 //   GET /{org}/{name}/resolve/{commit}/{path}          Range: bytes=a-b -> 206
 //   GET /cdn/{org}/{name}/{commit}/{path}              the redirect target when redirecting
 //                                                       (named "localhost": another server)
-// plus injectable faults: 503s, 429s, truncated bodies, slow answers, a required token.
+// plus injectable faults: 503s, 429s, truncated bodies, slow answers, a required token,
+// redirect chains and oversized response headers.
 //
 // Ownership: owns its listening thread and one thread per connection; the destructor stops
 // and joins them. Thread-safety: the fault knobs are atomics, safe to change while serving.
@@ -28,6 +29,8 @@ struct FakeHubKnobs {
   std::atomic<bool> down{false};          // every request answers 503
   std::atomic<bool> ignore_range{false};  // answer file requests 200 with the whole file
   std::atomic<bool> redirect_files{false};     // resolve -> 302 -> /cdn/...
+  std::atomic<int> redirect_hops{0};           // revision requests redirect N times to themselves
+  std::atomic<int> header_bytes{0};            // pad every response's fields to exactly N bytes
   std::atomic<int> page_size{3};               // tree entries per page
   std::atomic<uint64_t> lfs_threshold{1024};   // files this large or larger carry lfs.oid
   std::atomic<int> file_requests{0};           // resolve + cdn requests seen

@@ -1,8 +1,8 @@
 // Hostile HTTP clients against the real server (docs/threat-model.md, "HTTP"): slowloris
-// headers and bodies cut off by the read timeout, body limits per route (Content-Length and
-// chunked), the webhook secret checked through the real header, and hostile request targets
-// never echoed into JSON or SVG. Behaviour only; no timing is asserted beyond "cut off before
-// the trickle ends".
+// headers and bodies cut off by the read timeout, header and body limits per route at and
+// past the bound (Content-Length and chunked), the webhook secret checked through the real
+// header, and hostile request targets never echoed into JSON or SVG. Behaviour only; no
+// timing is asserted beyond "cut off before the trickle ends".
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -179,6 +179,38 @@ TEST_CASE("http: body limits per route, declared or chunked", "[http_hardening]"
   std::string over =
       s.Exchange(webhook_head + std::to_string(limits::kMaxHttpWebhookBodyBytes + 1) + "\r\n\r\n");
   CHECK(StatusOf(over) == 413);
+}
+
+TEST_CASE("http: the request header is at most kMaxHttpHeaderBytes", "[http_hardening]") {
+  Server s;
+  // Beast's header limit counts the fields after the request line, with the blank line, and
+  // checks it as bytes arrive: exact to within a few dozen bytes (stricter for a byte-by-byte
+  // trickle, looser by up to ~30 bytes for larger reads), hence the margin past the limit.
+  auto with_field_bytes = [&](size_t bytes) {
+    const std::string fields = "Host: x\r\nConnection: close\r\nX-Pad: ";
+    const std::string end = "\r\n\r\n";
+    return StatusOf(s.Exchange("GET /healthz HTTP/1.1\r\n" + fields +
+                               std::string(bytes - fields.size() - end.size(), 'p') + end));
+  };
+  CHECK(with_field_bytes(limits::kMaxHttpHeaderBytes) == 200);
+  CHECK(with_field_bytes(limits::kMaxHttpHeaderBytes + 64) == 431);
+}
+
+TEST_CASE("http: bodies of exactly the route's limit are read", "[http_hardening]") {
+  Server s;
+  const std::string close = "Connection: close\r\n";
+  auto post = [&](const std::string& target, const std::string& extra, uint64_t bytes) {
+    return StatusOf(s.Exchange("POST " + target + " HTTP/1.1\r\nHost: x\r\n" + close + extra +
+                               "Content-Length: " + std::to_string(bytes) + "\r\n\r\n" +
+                               std::string(bytes, ' ')));
+  };
+  // A read route reads a body up to kMaxHttpBodyBytes, then refuses the method (405).
+  CHECK(post("/v1/badges/acme/model", "", limits::kMaxHttpBodyBytes) == 405);
+  CHECK(post("/v1/badges/acme/model", "", limits::kMaxHttpBodyBytes + 1) == 413);
+  // The webhook reads up to kMaxHttpWebhookBodyBytes, then refuses a blank payload (400).
+  const std::string secret = "X-Webhook-Secret: s3cret-hook\r\n";
+  CHECK(post("/v1/hooks/hub", secret, limits::kMaxHttpWebhookBodyBytes) == 400);
+  CHECK(post("/v1/hooks/hub", secret, limits::kMaxHttpWebhookBodyBytes + 1) == 413);
 }
 
 TEST_CASE("http: the webhook secret is checked through the real header", "[http_hardening]") {

@@ -54,6 +54,8 @@ Result<std::unique_ptr<SourceModel>> LoadSourceModel(RevisionSource& source) {
   if (!config.ok()) {
     if (config.error().code() == ErrorCode::kNotFound)
       return Bad("fidelity.source_incomplete", "the source has no config.json");
+    if (config.error().code() == ErrorCode::kInvalidInput)  // over kMaxModelConfigBytes
+      return Bad("fidelity.config_invalid", config.error().message());
     return config.error();
   }
   model->config_json = std::move(*config);
@@ -65,6 +67,8 @@ Result<std::unique_ptr<SourceModel>> LoadSourceModel(RevisionSource& source) {
     shard_paths = std::move(*shards);
   } else if (index.error().code() == ErrorCode::kNotFound) {
     shard_paths.emplace_back(kSingle);
+  } else if (index.error().code() == ErrorCode::kInvalidInput) {  // over the index limit
+    return Bad("fidelity.source_index_invalid", index.error().message());
   } else {
     return index.error();
   }

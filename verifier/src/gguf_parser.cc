@@ -1,4 +1,5 @@
 // ParseGguf (gguf.h): the strict GGUF header parser.
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <set>
@@ -12,6 +13,9 @@ namespace provbadge::verifier {
 namespace {
 
 constexpr uint32_t kMagic = 0x46554747;  // "GGUF"
+// The smallest tensor info: name length and one byte of name, n_dims, one dimension, type,
+// offset.
+constexpr uint64_t kMinTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8;
 
 Error Bad(std::string_view code, const std::string& sentence) {
   return InvalidInput(std::string(code) + ": " + sentence);
@@ -70,7 +74,10 @@ class HeaderParser {
       if (Status s = ReadKv(&f); !s.ok()) return s.error();
     }
     if (Status s = ReadAlignment(&f); !s.ok()) return s.error();
-    f.tensors.reserve(static_cast<size_t>(n_tensors));
+    // Reserve no more than the rest of the file can describe (a tensor info takes at least
+    // kMinTensorInfoBytes), so a tiny file claiming kMaxGgufTensors allocates nothing big.
+    f.tensors.reserve(static_cast<size_t>(
+        std::min<uint64_t>(n_tensors, (in_.size() - in_.position()) / kMinTensorInfoBytes)));
     std::set<std::string> names;
     for (uint64_t i = 0; i < n_tensors; ++i) {
       auto t = ReadTensorInfo(i);

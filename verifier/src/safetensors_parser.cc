@@ -31,7 +31,8 @@ constexpr std::array<DtypeBits, 22> kDtypes = {{
     {"F6_E2M3", 6}, {"F6_E3M2", 6},
 }};
 
-// Rejects JSON nested deeper than the limit before nlohmann's recursive parser sees it.
+// Rejects JSON nested deeper than the limit before nlohmann's recursive parser sees it, and
+// more than kMaxSafetensorsTensors top-level keys while parsing.
 Result<json> ParseHeaderJson(const std::string& text) {
   if (text.empty() || text[0] != '{')
     return Bad("safetensors.header_invalid", "the header does not start with '{'");
@@ -40,12 +41,15 @@ Result<json> ParseHeaderJson(const std::string& text) {
   }
   try {
     json j;
-    const std::string duplicate = ParseJsonUniqueKeys(text, j);
+    // Top-level keys are the tensors (and __metadata__): stop before building more.
+    const std::string duplicate = ParseJsonUniqueKeys(text, j, limits::kMaxSafetensorsTensors);
     if (!duplicate.empty())
       return Bad("safetensors.duplicate_key",
                  "key \"" + duplicate + "\" appears twice in the header");
     if (!j.is_object()) return Bad("safetensors.header_invalid", "the header is not a JSON object");
     return j;
+  } catch (const JsonTooManyKeys&) {
+    return Bad("safetensors.too_many_tensors", "the header lists too many tensors");
   } catch (const json::exception& e) {
     return Bad("safetensors.header_invalid",
                std::string("the header is not valid JSON: ") + e.what());
@@ -156,8 +160,6 @@ Result<SafetensorsFile> ParseSafetensors(FileReader& reader) {
   }
   auto j = ParseHeaderJson(text);
   if (!j.ok()) return j.error();
-  if (j->size() > limits::kMaxSafetensorsTensors)
-    return Bad("safetensors.too_many_tensors", "the header lists too many tensors");
   for (auto it = j->begin(); it != j->end(); ++it) {
     if (it.key() == "__metadata__") {
       if (!it->is_object())

@@ -10,6 +10,8 @@
 #ifndef PROVBADGE_COMMON_JSON_UNIQUE_KEYS_H_
 #define PROVBADGE_COMMON_JSON_UNIQUE_KEYS_H_
 
+#include <cstddef>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -17,11 +19,17 @@
 
 namespace provbadge {
 
+// Thrown by ParseJsonUniqueKeys as soon as the top-level object has more than the allowed
+// number of keys, before the rest of the document is built.
+struct JsonTooManyKeys {};
+
 // Parses `text` into `out` and returns the first key that is repeated within one object, or an
 // empty string when no key is. Throws whatever Json::parse throws for text that is not JSON
-// (callers turn that into their own specific error). `out` holds the whole document either way.
+// (callers turn that into their own specific error), and JsonTooManyKeys when the top-level
+// object has more than `max_top_level_keys` keys. `out` holds the whole document on return.
 template <class Json>
-std::string ParseJsonUniqueKeys(std::string_view text, Json& out) {
+std::string ParseJsonUniqueKeys(std::string_view text, Json& out,
+                                size_t max_top_level_keys = std::numeric_limits<size_t>::max()) {
   std::vector<std::unordered_set<std::string>> open_objects;
   std::string duplicate;
   typename Json::parser_callback_t track = [&](int, typename Json::parse_event_t event,
@@ -34,6 +42,9 @@ std::string ParseJsonUniqueKeys(std::string_view text, Json& out) {
     } else if (event == Event::key && !open_objects.empty()) {
       const auto& key = parsed.template get_ref<const std::string&>();
       if (!open_objects.back().insert(key).second && duplicate.empty()) duplicate = key;
+      if (open_objects.size() == 1 && open_objects.back().size() > max_top_level_keys) {
+        throw JsonTooManyKeys{};
+      }
     }
     return true;
   };

@@ -30,6 +30,21 @@ inline constexpr size_t kMaxIgnorePaths = 1024;
 // Length of one resource name or path.
 inline constexpr size_t kMaxPathBytes = 4096;
 
+// ===== Verifier: provenance.intoto.jsonl and model cards (provenance*.cc, node*.cc) ==========
+// The whole file, its lines (non-blank), and one line (a DSSE envelope or Sigstore bundle).
+inline constexpr size_t kMaxProvenanceFileBytes = 64u << 20;
+inline constexpr size_t kMaxProvenanceLines = 256;
+inline constexpr size_t kMaxProvenanceLineBytes = 16u << 20;
+// resolvedDependencies entries, externalParameters members and digest entries per descriptor.
+inline constexpr size_t kMaxProvenanceDependencies = 10000;
+inline constexpr size_t kMaxProvenanceParameters = 256;
+inline constexpr size_t kMaxDigestEntries = 8;
+// One dependency URI.
+inline constexpr size_t kMaxUriBytes = 4096;
+// README.md read for its front matter (base_model claims), and GGUF files read for theirs.
+inline constexpr size_t kMaxCardBytes = 1u << 20;
+inline constexpr size_t kMaxClaimGgufFiles = 8;
+
 // ===== Verifier: Sigstore bundles and trusted roots (verifier/src/sigstore_*.cc) ============
 // Transparency-log entries, RFC 3161 timestamps and DSSE signatures per bundle.
 inline constexpr size_t kMaxTlogEntries = 8;
