@@ -96,7 +96,8 @@ const std::vector<std::string> kAllKeys = {
     // signed verdicts
     "worker.verdict_key", "worker.verdict_key_id",
     // rabbitmq queue, redis store
-    "queue.url", "queue.ca_file", "queue.prefetch", "queue.name", "store.url"};
+    "queue.url", "queue.ca_file", "queue.prefetch", "queue.name", "store.url", "store.read_cache",
+    "store.read_cache_max_entries", "store.read_cache_max_mb"};
 
 std::string VariableFor(std::string key) {
   std::string name = "PROVBADGE_";
