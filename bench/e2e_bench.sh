@@ -16,7 +16,8 @@
 #        defaults: build/worker/provbadge 2000 250 20
 # Env: BENCH_REPOS (200), ports BENCH_REDIS_PORT (16499), BENCH_AMQP_PORT (15773),
 #      BENCH_AMQPS_PORT (15774), BENCH_DIST_PORT (35773), BENCH_EPMD_PORT (14469),
-#      BENCH_HTTP_PORT (18099); BENCH_HTTP_THREADS (http.threads, 2); BENCH_PERF=FILE writes
+#      BENCH_HTTP_PORT (18099); BENCH_HTTP_THREADS (http.threads, 2); BENCH_READ_CACHE
+#      (store.read_cache, on); BENCH_PERF=FILE writes
 #      the worker's perf profile during the badge reads to FILE. Installs wrk from Debian when it is missing.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +33,7 @@ DIST_PORT=${BENCH_DIST_PORT:-35773}
 EPMD_PORT=${BENCH_EPMD_PORT:-14469}
 HTTP_PORT=${BENCH_HTTP_PORT:-18099}
 HTTP_THREADS=${BENCH_HTTP_THREADS:-2}
+READ_CACHE=${BENCH_READ_CACHE:-on}
 COMMIT=54bff814f7b454274dd1f91e7dd998bcb5cb1e9b
 SRC="$ROOT/examples/hub/acme/tiny-llama"
 
@@ -73,7 +75,7 @@ done
 cp -r "$ROOT/examples/keys" "$ROOT/examples/policy.json" "$T/"
 cat > "$T/cfg.json" <<EOF
 {"queue": {"kind": "rabbitmq", "url": "amqp://guest:guest@127.0.0.1:$AMQP_PORT/%2f", "prefetch": 16},
- "store": {"kind": "redis", "url": "redis://127.0.0.1:$REDIS_PORT/0"},
+ "store": {"kind": "redis", "url": "redis://127.0.0.1:$REDIS_PORT/0", "read_cache": "$READ_CACHE"},
  "hub": {"kind": "mirror", "path": "hub"},
  "http": {"listen": "127.0.0.1:$HTTP_PORT", "threads": $HTTP_THREADS, "webhook_secret": "bench-secret"},
  "worker": {"threads": 2},
@@ -219,6 +221,13 @@ if [ -n "${BENCH_PERF:-}" ]; then
     grep -E '^ +[0-9.]+%' | sed -E 's/ +/ /g' | head -n 8 >> "$BENCH_PERF" || true
   echo "   perf profile of the worker: $BENCH_PERF"
 fi
+python3 - "$HTTP_PORT" <<'PY'  # the worker's badge read cache (Redis client-side caching)
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode()
+vals = {l.split()[0][len("provbadge_badge_read_cache_"):]: l.split()[1] for l in text.splitlines()
+        if l.startswith("provbadge_badge_read_cache_")}
+print("   read cache: " + " ".join(f"{k}={v}" for k, v in vals.items()) if vals else "   read cache: off")
+PY
 wrk_run "GET /healthz (no Redis)" /healthz
 rb_run "HGET badge" HGET "provbadge:badge:{acme/m0}:$COMMIT" badge
 # What one badge read costs the store: the ref pointer, then seq+badge+report of the commit.

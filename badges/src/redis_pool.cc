@@ -59,7 +59,7 @@ Status RedisPool::Expect(Slot& slot, const std::vector<std::string_view>& args,
   if (!r.ok()) return r.error();
   if ((*r)->type != REDIS_REPLY_STATUS) {
     Error e = Unexpected(r->get(), what);
-    slot.ctx.reset();
+    Drop(slot);
     return e;
   }
   return Status::Ok();
@@ -68,7 +68,7 @@ Status RedisPool::Expect(Slot& slot, const std::vector<std::string_view>& args,
 Result<ReplyPtr> RedisPool::Run(Slot& slot, const std::vector<std::string_view>& args) {
   if (slot.ctx == nullptr) {
     if (Status s = Connect(slot); !s.ok()) {
-      slot.ctx.reset();
+      Drop(slot);
       return s.error();
     }
   }
@@ -93,10 +93,16 @@ Result<ReplyPtr> RedisPool::Run(Slot& slot, const std::vector<std::string_view>&
       redisCommandArgv(slot.ctx.get(), static_cast<int>(args.size()), argv, lens)));
   if (reply == nullptr) {
     std::string why = slot.ctx->errstr;
-    slot.ctx.reset();
+    Drop(slot);
     return Unavailable(Where() + ": " + (why.empty() ? "connection lost" : why));
   }
   return reply;
+}
+
+void RedisPool::Drop(Slot& slot) {
+  if (slot.ctx == nullptr) return;
+  if (on_drop_) on_drop_(slot);
+  slot.ctx.reset();
 }
 
 Result<ReplyPtr> RedisPool::Eval(Slot& slot, const RedisScript& script,

@@ -3,13 +3,15 @@
 // scripts run by EVALSHA with a fallback to EVAL. Internal to badges/.
 //
 // Thread-safety: PickSlot() is safe concurrently; a Slot is used only while its mutex is held
-// (the Lease). Ownership: owns its connections.
+// (the Lease), except `hung_up`, which the invalidation listener sets from its thread.
+// Ownership: owns its connections.
 #ifndef PROVBADGE_BADGES_SRC_REDIS_POOL_H_
 #define PROVBADGE_BADGES_SRC_REDIS_POOL_H_
 
 #include <hiredis/hiredis.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -45,7 +47,14 @@ class RedisPool {
   struct Slot {
     std::mutex mu;
     ContextPtr ctx;
+    // Tracked reads only (redis_tracked_read.h): the cache session this connection's CLIENT
+    // TRACKING redirects to (0: tracking off), and whether the invalidation listener saw the
+    // server hang up on it (the connection must then be dropped before its next use).
+    uint64_t tracking_session = 0;
+    std::atomic<bool> hung_up{false};
   };
+  // Runs (slot.mu held) just before a connection of the pool is closed.
+  using DropHook = std::function<void(Slot&)>;
   // A slot held for the duration of one store call.
   class Lease {
    public:
@@ -57,8 +66,11 @@ class RedisPool {
     std::lock_guard<std::mutex> lock_;
   };
 
-  RedisPool(RedisStoreOptions options, RedisEndpoint endpoint)
-      : options_(std::move(options)), endpoint_(std::move(endpoint)), slots_(options_.pool_size) {}
+  RedisPool(RedisStoreOptions options, RedisEndpoint endpoint, DropHook on_drop = nullptr)
+      : options_(std::move(options)),
+        endpoint_(std::move(endpoint)),
+        on_drop_(std::move(on_drop)),
+        slots_(options_.pool_size) {}
 
   Slot& PickSlot() { return slots_[next_slot_++ % slots_.size()]; }
   Slot& FirstSlot() { return slots_[0]; }
@@ -72,6 +84,8 @@ class RedisPool {
                         const std::vector<std::string>& argv);
   // SCRIPT LOAD; sets script.sha. REQUIRES: slot.mu held.
   Status Load(Slot& slot, RedisScript& script);
+  // Closes the slot's connection (the next Run reconnects). REQUIRES: slot.mu held.
+  void Drop(Slot& slot);
 
   std::string Where() const;
   Error Unexpected(const redisReply* r, std::string_view what) const;
@@ -84,6 +98,7 @@ class RedisPool {
 
   const RedisStoreOptions options_;
   const RedisEndpoint endpoint_;
+  const DropHook on_drop_;
   std::vector<Slot> slots_;
   std::atomic<size_t> next_slot_{0};
 };

@@ -10,6 +10,7 @@
 
 #include "redis_pool.h"
 #include "redis_scripts.h"
+#include "redis_tracked_read.h"
 
 namespace provbadge::badges {
 namespace {
@@ -23,6 +24,7 @@ using std::chrono::milliseconds;
 
 constexpr int kMoveAttempts = 4;  // MoveRepo retries when `from` changes while it reads
 constexpr int kMaxPoolSize = 64;
+constexpr size_t kMinCacheBytes = 4096;
 
 std::string NowRfc3339() {
   std::time_t now = std::time(nullptr);
@@ -37,8 +39,11 @@ std::string WithLib(const char* body) { return std::string(internal::kLineageLib
 
 class RedisBadgeStore final : public BadgeStore {
  public:
-  RedisBadgeStore(RedisStoreOptions options, RedisEndpoint endpoint)
-      : pool_(options, std::move(endpoint)), p_(options.key_prefix) {}
+  RedisBadgeStore(const RedisStoreOptions& options, const RedisEndpoint& endpoint)
+      : pool_(options, endpoint), p_(options.key_prefix) {
+    if (options.read_cache)
+      tracked_ = std::make_unique<internal::RedisTrackedReader>(options, endpoint);
+  }
 
   Status Init() {
     Lease lease(pool_.FirstSlot());
@@ -46,7 +51,7 @@ class RedisBadgeStore final : public BadgeStore {
                                 &put_node_, &drop_nodes_, &revoke_}) {
       if (Status s = pool_.Load(lease.slot(), *script); !s.ok()) return s;
     }
-    return Status::Ok();
+    return tracked_ ? tracked_->Start() : Status::Ok();
   }
 
   Result<PutResult> Put(const BadgeRecord& record) override {
@@ -65,6 +70,8 @@ class RedisBadgeStore final : public BadgeStore {
         lease.slot(), put_, keys,
         {std::to_string(record.seq), std::string(BadgeStateName(badge.state)), BadgeToJson(badge),
          record.report_json, NowRfc3339(), badge.commit, record.ref, record.vsa_json});
+    Forget(
+        {keys[0], record.ref.empty() ? std::string() : keys[2]});  // even on error: it may have run
     if (!reply.ok()) return reply.error().Wrap("put");
     if ((*reply)->type != REDIS_REPLY_INTEGER) return pool_.Unexpected(reply->get(), "put");
     return (*reply)->integer == 1 ? PutResult::kWritten : PutResult::kStale;
@@ -73,6 +80,10 @@ class RedisBadgeStore final : public BadgeStore {
   Result<std::optional<std::string>> GetBadgeJson(std::string_view repo,
                                                   std::string_view ref_or_commit,
                                                   bool by_ref) override {
+    if (tracked_) {
+      auto cached = tracked_->GetBadgeJson(repo, ref_or_commit, by_ref);
+      if (cached) return std::move(*cached);  // else: not tracking right now, read uncached
+    }
     Lease lease(pool_.PickSlot());
     Result<ReplyPtr> reply =
         by_ref ? pool_.Eval(lease.slot(), read_ref_, {RedisRefKey(p_, repo, ref_or_commit)},
@@ -81,33 +92,44 @@ class RedisBadgeStore final : public BadgeStore {
     return OptionalString(reply, "get badge");
   }
 
+  std::optional<ReadCacheStats> ReadCache() const override {
+    if (!tracked_) return std::nullopt;
+    return tracked_->Stats();
+  }
+
   Status DeleteRef(std::string_view repo, std::string_view ref) override {
     Lease lease(pool_.PickSlot());
-    return pool_.ExpectInteger(
-        pool_.Eval(lease.slot(), delete_ref_,
-                   {RedisRefKey(p_, repo, ref), RedisTaggedKey(p_, "refs", repo)},
-                   {std::string(ref)}),
-        "delete ref");
+    std::string ref_key = RedisRefKey(p_, repo, ref);
+    Result<ReplyPtr> reply = pool_.Eval(
+        lease.slot(), delete_ref_, {ref_key, RedisTaggedKey(p_, "refs", repo)}, {std::string(ref)});
+    Forget({ref_key});
+    return pool_.ExpectInteger(reply, "delete ref");
   }
 
   Status PurgeRepo(std::string_view repo) override {
     Lease lease(pool_.PickSlot());
-    return pool_.ExpectInteger(
+    Result<ReplyPtr> reply =
         pool_.Eval(lease.slot(), purge_,
                    {RedisTaggedKey(p_, "commits", repo), RedisTaggedKey(p_, "refs", repo)},
-                   {RedisBadgeKey(p_, repo, ""), RedisRefKey(p_, repo, ""), p_, std::string(repo)}),
-        "purge repo");
+                   {RedisBadgeKey(p_, repo, ""), RedisRefKey(p_, repo, ""), p_, std::string(repo)});
+    if (tracked_) tracked_->Flush();  // many keys; rare
+    return pool_.ExpectInteger(reply, "purge repo");
   }
 
   Status MoveRepo(std::string_view from, std::string_view to) override {
     if (from == to) return Status::Ok();
     Lease lease(pool_.PickSlot());
+    Status status =
+        Unavailable(pool_.Where() + ": move repo: the repository kept changing; try again");
     for (int attempt = 0; attempt < kMoveAttempts; ++attempt) {
       Result<bool> moved = MoveOnce(lease.slot(), from, to);
-      if (!moved.ok()) return moved.error().Wrap("move repo");
-      if (*moved) return Status::Ok();
+      if (!moved.ok() || *moved) {
+        status = moved.ok() ? Status::Ok() : Status(moved.error().Wrap("move repo"));
+        break;
+      }
     }
-    return Unavailable(pool_.Where() + ": move repo: the repository kept changing; try again");
+    if (tracked_) tracked_->Flush();  // many keys; rare
+    return status;
   }
 
   Status Ping() override {
@@ -230,6 +252,14 @@ class RedisBadgeStore final : public BadgeStore {
 
   std::string RevocationsKey() const { return p_ + ":revocations"; }
 
+  // Drops what this process just wrote from the read cache (read-your-writes).
+  void Forget(std::initializer_list<std::string> keys) {
+    if (!tracked_) return;
+    for (const std::string& key : keys) {
+      if (!key.empty()) tracked_->Forget(key);
+    }
+  }
+
   // A bulk string or nil reply.
   Result<std::optional<std::string>> OptionalString(const Result<ReplyPtr>& reply,
                                                     std::string_view what) const {
@@ -351,6 +381,7 @@ class RedisBadgeStore final : public BadgeStore {
   RedisScript put_node_{internal::kPutNodeScript, ""};
   RedisScript drop_nodes_{internal::kDropNodesScript, ""};
   RedisScript revoke_{internal::kAddRevocationScript, ""};
+  std::unique_ptr<internal::RedisTrackedReader> tracked_;  // null: read cache off
 };
 
 }  // namespace
@@ -365,8 +396,14 @@ Result<std::unique_ptr<BadgeStore>> OpenRedisBadgeStore(const RedisStoreOptions&
   if (options.key_prefix.empty()) {
     return InvalidInput("redis badge store: key_prefix must not be empty");
   }
-  if (options.connect_timeout <= milliseconds(0) || options.command_timeout <= milliseconds(0)) {
+  if (options.connect_timeout <= milliseconds(0) || options.command_timeout <= milliseconds(0) ||
+      options.tracking_ping_interval <= milliseconds(0)) {
     return InvalidInput("redis badge store: timeouts must be positive");
+  }
+  if (options.read_cache &&
+      (options.read_cache_max_entries < 1 || options.read_cache_max_bytes < kMinCacheBytes)) {
+    return InvalidInput("redis badge store: the read cache needs at least 1 entry and " +
+                        std::to_string(kMinCacheBytes) + " bytes");
   }
   auto store = std::make_unique<RedisBadgeStore>(options, *endpoint);
   if (Status s = store->Init(); !s.ok()) return s.error().Wrap("redis badge store: open");

@@ -30,6 +30,8 @@ std::string CheckStoreKind(std::string_view value) {
   return OneOf(value, {"embedded", "redis"}, "embedded, redis");
 }
 
+std::string CheckOnOff(std::string_view value) { return OneOf(value, {"on", "off"}, "on, off"); }
+
 // "" (not set) or a URL of one of `schemes`, without spaces or control characters. The value
 // may hold a password, so it is never echoed.
 std::string CheckServerUrl(std::string_view value, std::initializer_list<std::string_view> schemes,
@@ -160,6 +162,11 @@ std::vector<FieldSpec> BuildFields() {
       Text("store", "kind", CheckStoreKind, [](Config& c) -> S { return c.store.kind; }),
       Path("store", "path", [](Config& c) -> S { return c.store.path; }),
       Text("store", "url", CheckRedisUrl, [](Config& c) -> S { return c.store.url; }),
+      Text("store", "read_cache", CheckOnOff, [](Config& c) -> S { return c.store.read_cache; }),
+      Int("store", "read_cache_max_entries", 1, 100000000,
+          [](Config& c) -> int& { return c.store.read_cache_max_entries; }),
+      Int("store", "read_cache_max_mb", 1, 65536,
+          [](Config& c) -> int& { return c.store.read_cache_max_mb; }),
       Text("hub", "kind", CheckHubKind, [](Config& c) -> S { return c.hub.kind; }),
       Path("hub", "path", [](Config& c) -> S { return c.hub.path; }),
       Text("hub", "url", CheckUrl, [](Config& c) -> S { return c.hub.url; }),

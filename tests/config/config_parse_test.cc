@@ -149,7 +149,8 @@ TEST_CASE("rabbitmq queue and redis store are configured and validated", "[confi
   Config config = ParseOk(
       R"({"queue":{"kind":"rabbitmq","url":"amqps://u:p@mq.internal:5671/%2f","ca_file":"ca.pem",)"
       R"("prefetch":32,"name":"hub.uploads"},)"
-      R"("store":{"kind":"redis","url":"redis://:pw@cache:6380/2"}})");
+      R"("store":{"kind":"redis","url":"redis://:pw@cache:6380/2","read_cache":"off",)"
+      R"("read_cache_max_entries":500,"read_cache_max_mb":8}})");
   CHECK(config.queue.kind == "rabbitmq");
   CHECK(config.queue.url == "amqps://u:p@mq.internal:5671/%2f");
   CHECK(config.queue.ca_file == "ca.pem");
@@ -157,7 +158,17 @@ TEST_CASE("rabbitmq queue and redis store are configured and validated", "[confi
   CHECK(config.queue.name == "hub.uploads");
   CHECK(config.store.kind == "redis");
   CHECK(config.store.url == "redis://:pw@cache:6380/2");
+  CHECK(config.store.read_cache == "off");
+  CHECK(config.store.read_cache_max_entries == 500);
+  CHECK(config.store.read_cache_max_mb == 8);
   Config defaults = ParseOk("{}");
+  CHECK(defaults.store.read_cache == "on");
+  CHECK(defaults.store.read_cache_max_entries == 100000);
+  CHECK(defaults.store.read_cache_max_mb == 64);
+  CHECK(ParseFails(R"({"store":{"read_cache":"yes"}})") ==
+        "store.read_cache: must be one of on, off (got 'yes')");
+  CHECK(ParseFails(R"({"store":{"read_cache_max_mb":0}})") ==
+        "store.read_cache_max_mb: must be between 1 and 65536 (got 0)");
   CHECK(defaults.queue.url.empty());
   CHECK(defaults.queue.ca_file.empty());
   CHECK(defaults.queue.prefetch == 16);

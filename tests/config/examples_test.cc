@@ -43,6 +43,9 @@ TEST_CASE("config/provbadge.example.json loads and sets every key to its default
   CHECK(a.queue.prefetch == b.queue.prefetch);
   CHECK(a.queue.name == b.queue.name);
   CHECK(a.store.url == b.store.url);
+  CHECK(a.store.read_cache == b.store.read_cache);
+  CHECK(a.store.read_cache_max_entries == b.store.read_cache_max_entries);
+  CHECK(a.store.read_cache_max_mb == b.store.read_cache_max_mb);
   CHECK(a.hub.kind == b.hub.kind);
   CHECK(a.hub.path == dir + "/hub");
   CHECK(a.http.listen == "127.0.0.1:8080");
@@ -93,7 +96,8 @@ const std::vector<std::string> kAllKeys = {
     // signed verdicts
     "worker.verdict_key", "worker.verdict_key_id",
     // rabbitmq queue, redis store
-    "queue.url", "queue.ca_file", "queue.prefetch", "queue.name", "store.url"};
+    "queue.url", "queue.ca_file", "queue.prefetch", "queue.name", "store.url", "store.read_cache",
+    "store.read_cache_max_entries", "store.read_cache_max_mb"};
 
 std::string VariableFor(std::string key) {
   std::string name = "PROVBADGE_";

@@ -3,13 +3,10 @@
 // a lost script cache.
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 
 #include "badges/badge_store_contract.h"
-#include "common/test_paths.h"
-#include "integration/integration_env.h"
+#include "integration/redis_fixture.h"
 #include "provbadge/badges/redis_store.h"
 
 namespace provbadge::badges {
@@ -20,47 +17,52 @@ using contract::kCommitB;
 using contract::kRepo;
 using contract::MakeRecord;
 
-std::string RedisUrl(const std::string& port) { return "redis://127.0.0.1:" + port + "/0"; }
-std::string FixturePort() { return integration::EnvOr("PROVBADGE_IT_REDIS", "16399"); }
+using integration::FixturePort;
+using integration::MustOpen;
+using integration::RedisCli;
+using integration::RedisUrl;
 
-std::unique_ptr<BadgeStore> MustOpen(const RedisStoreOptions& options) {
-  Result<std::unique_ptr<BadgeStore>> store = OpenRedisBadgeStore(options);
-  INFO((store.ok() ? std::string() : store.error().message()));
-  REQUIRE(store.ok());
-  return std::move(*store);
-}
+// How a backend's stores use the read cache: as configured by default (reads may start
+// before tracking is up), with tracking live before the first call, or off.
+enum class ReadCacheMode { kDefault, kLive, kOff };
 
 // Fresh storage: a key prefix no other backend uses, on the shared fixture server.
 class RedisBackend final : public contract::StoreBackend {
  public:
-  std::unique_ptr<BadgeStore> Open() override { return MustOpen(options()); }
+  explicit RedisBackend(ReadCacheMode mode = ReadCacheMode::kDefault) : mode_(mode) {}
+  std::unique_ptr<BadgeStore> Open() override {
+    std::unique_ptr<BadgeStore> store = MustOpen(options());
+    if (mode_ == ReadCacheMode::kLive) integration::WaitForTracking(*store);
+    return store;
+  }
   RedisStoreOptions options() const {
     RedisStoreOptions o;
     o.url = RedisUrl(FixturePort());
     o.key_prefix = prefix_;
+    o.read_cache = mode_ != ReadCacheMode::kOff;
     return o;
   }
   const std::string& prefix() const { return prefix_; }
 
  private:
+  ReadCacheMode mode_;
   std::string prefix_ = integration::UniqueName("it");
 };
 
-// Runs redis-cli against the fixture server and returns its trimmed output.
-std::string RedisCli(const std::string& port, const std::string& args) {
-  std::string cmd = "redis-cli -h 127.0.0.1 -p " + port + " " + args;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof buf, pipe)) out.append(buf, n);
-  pclose(pipe);
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
 TEST_CASE("redis store satisfies the badge store contract", "[redis][contract]") {
   contract::RunBadgeStoreContract([] { return std::make_unique<RedisBackend>(); });
+}
+
+TEST_CASE("redis store satisfies the badge store contract with the read cache live",
+          "[redis][contract][read_cache]") {
+  contract::RunBadgeStoreContract(
+      [] { return std::make_unique<RedisBackend>(ReadCacheMode::kLive); });
+}
+
+TEST_CASE("redis store satisfies the badge store contract with the read cache off",
+          "[redis][contract]") {
+  contract::RunBadgeStoreContract(
+      [] { return std::make_unique<RedisBackend>(ReadCacheMode::kOff); });
 }
 
 TEST_CASE("redis store writes the documented key layout", "[redis]") {
@@ -218,36 +220,9 @@ TEST_CASE("redis url parsing", "[redis]") {
   CHECK(e->password.empty());
 }
 
-// A private server for this case only, so stopping it does not disturb the shared fixture.
-class PrivateRedis {
- public:
-  PrivateRedis() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "provbadge-redis-XXXXXX").string();
-    REQUIRE(mkdtemp(tmpl.data()) != nullptr);
-    dir_ = tmpl;
-  }
-  ~PrivateRedis() {
-    Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  void Start() { REQUIRE(Script("redis_up.sh", " " + port_) == 0); }
-  void Stop() { (void)Script("redis_down.sh", ""); }
-  const std::string& port() const { return port_; }
-
- private:
-  int Script(const std::string& name, const std::string& args) {
-    std::string cmd = "sh '" + testing::SourceDir() + "/tests/integration/" + name + "' '" + dir_ +
-                      "/server'" + args + " >/dev/null";
-    return std::system(cmd.c_str());
-  }
-  std::string dir_;
-  std::string port_ = PROVBADGE_IT_REDIS_RESTART_PORT;
-};
-
 TEST_CASE("redis store: Put is unavailable while Redis is down and works after it restarts",
           "[redis][restart]") {
-  PrivateRedis redis;
+  integration::PrivateRedis redis(PROVBADGE_IT_REDIS_RESTART_PORT);
   redis.Start();
   RedisStoreOptions options;
   options.url = RedisUrl(redis.port());

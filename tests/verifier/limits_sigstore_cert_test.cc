@@ -2,7 +2,8 @@
 // SCTs (kMaxScts) and SAN names (the parser takes at most kMaxSanEntries, the identity check
 // exactly one). The certificates are built here with OpenSSL, parsed by the keyless leaf parser
 // and given to the internal steps directly (verifier/src/sigstore_internal.h), since a keyless
-// chain to a real CA is not needed to reach these checks. docs/threat-model.md ("Limits") maps every limit to its test.
+// chain to a real CA is not needed to reach these checks. docs/threat-model.md ("Limits") maps
+// every limit to its test.
 #include <openssl/ct.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
@@ -111,7 +112,7 @@ TEST_CASE("limits: a leaf certificate names exactly one SAN (below kMaxSanEntrie
   };
   CHECK(code(1) == "sigstore.identity.issuer_missing");  // the SAN passed
   CHECK(code(2) == "sigstore.identity.san");
-  CHECK(code(limits::kMaxSanEntries) == "sigstore.identity.san");  // parsed, then refused
+  CHECK(code(limits::kMaxSanEntries) == "sigstore.identity.san");         // parsed, then refused
   CHECK(code(limits::kMaxSanEntries + 1) == "sigstore.bundle.too_many");  // refused at parse
 }
 

@@ -148,6 +148,38 @@ TEST_CASE("store writes are counted as written or stale", "[metrics]") {
   CHECK(samples["provbadge_store_writes_total{result=\"stale\"}"] == 1);
 }
 
+TEST_CASE("the badge read cache is rendered once its counters are set", "[metrics]") {
+  Metrics metrics;
+  CHECK(metrics.RenderPrometheus().find("read_cache") == std::string::npos);  // SQLite, or off
+  badges::ReadCacheStats stats;
+  stats.hits = 7;
+  stats.misses = 3;
+  stats.invalidations = 2;
+  stats.flushes = 1;
+  stats.evictions = 4;
+  stats.discards = 5;
+  stats.entries = 6;
+  stats.bytes = 900;
+  stats.tracking = true;
+  metrics.SetReadCache(stats);
+  std::string text = metrics.RenderPrometheus();
+  CHECK(CountOccurrences(text, "# TYPE provbadge_badge_read_cache_hits_total counter\n") == 1);
+  CHECK(CountOccurrences(text, "# TYPE provbadge_badge_read_cache_entries gauge\n") == 1);
+  auto samples = Samples(text);
+  CHECK(samples["provbadge_badge_read_cache_hits_total"] == 7);
+  CHECK(samples["provbadge_badge_read_cache_misses_total"] == 3);
+  CHECK(samples["provbadge_badge_read_cache_invalidations_total"] == 2);
+  CHECK(samples["provbadge_badge_read_cache_flushes_total"] == 1);
+  CHECK(samples["provbadge_badge_read_cache_evictions_total"] == 4);
+  CHECK(samples["provbadge_badge_read_cache_discards_total"] == 5);
+  CHECK(samples["provbadge_badge_read_cache_entries"] == 6);
+  CHECK(samples["provbadge_badge_read_cache_bytes"] == 900);
+  CHECK(samples["provbadge_badge_read_cache_tracking"] == 1);
+  stats.tracking = false;
+  metrics.SetReadCache(stats);
+  CHECK(Samples(metrics.RenderPrometheus())["provbadge_badge_read_cache_tracking"] == 0);
+}
+
 TEST_CASE("counting from several threads loses nothing", "[metrics]") {
   Metrics metrics;
   constexpr int kThreads = 4;

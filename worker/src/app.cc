@@ -37,6 +37,9 @@ Result<std::unique_ptr<queue::EventQueue>> OpenRabbitMq(const config::QueueConfi
 Result<std::unique_ptr<badges::BadgeStore>> OpenRedis(const config::StoreConfig& c) {
   badges::RedisStoreOptions options;
   options.url = c.url;
+  options.read_cache = c.read_cache == "on";
+  options.read_cache_max_entries = static_cast<size_t>(c.read_cache_max_entries);
+  options.read_cache_max_bytes = static_cast<size_t>(c.read_cache_max_mb) << 20;
   auto store = badges::OpenRedisBadgeStore(options);
   if (!store.ok()) return store.error().Wrap("badge store");
   return store;

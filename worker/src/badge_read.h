@@ -10,7 +10,8 @@
 // and "s-" for SVG), so every worker replica gives the same tag for the same badge and a new
 // verdict always changes it. The SVG is rendered from the parsed bytes; renders are kept in a
 // small bounded cache keyed by the exact stored bytes (compared in full), so a repeated SVG
-// read costs one store round trip and a lookup, and can never serve another badge's SVG: no
+// read costs one store read (with Redis usually served by the store's own invalidated read
+// cache, redis_store.h) and a lookup, and can never serve another badge's SVG: no
 // TTL is needed because an entry is valid exactly as long as the store returns those bytes.
 //
 // Thread-safety: Read() is safe concurrently (the cache has its own locks); the store must be

@@ -315,6 +315,9 @@ HttpResponse HttpApi::Dispatch(const HttpRequest& request) {
         metrics_.SetQueueDepth(stats->ready, stats->in_flight, stats->dead);
       }
     }
+    if (std::optional<badges::ReadCacheStats> cache = store_.ReadCache()) {
+      metrics_.SetReadCache(*cache);
+    }
     return PlainText(200, metrics_.RenderPrometheus(), kMetricsType);
   }
 

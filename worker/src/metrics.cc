@@ -110,6 +110,49 @@ void Metrics::SetQueueDepth(int64_t ready, int64_t in_flight, int64_t dead) {
   queue_dead_.store(dead, std::memory_order_relaxed);
 }
 
+void Metrics::SetReadCache(const badges::ReadCacheStats& stats) {
+  std::lock_guard<std::mutex> lock(read_cache_mu_);
+  read_cache_ = stats;
+}
+
+void Metrics::RenderReadCache(std::string& out) const {
+  std::optional<badges::ReadCacheStats> stats;
+  {
+    std::lock_guard<std::mutex> lock(read_cache_mu_);
+    stats = read_cache_;
+  }
+  if (!stats) return;
+  struct Family {
+    std::string_view name, help, type;
+    uint64_t value;
+  };
+  const Family families[] = {
+      {"provbadge_badge_read_cache_hits_total", "Badge store reads served from the read cache.",
+       "counter", stats->hits},
+      {"provbadge_badge_read_cache_misses_total",
+       "Badge store reads the read cache could not serve.", "counter", stats->misses},
+      {"provbadge_badge_read_cache_invalidations_total",
+       "Keys named by Redis invalidation messages.", "counter", stats->invalidations},
+      {"provbadge_badge_read_cache_flushes_total",
+       "Whole read cache flushes (tracking lost or restarted, FLUSHALL, own bulk writes).",
+       "counter", stats->flushes},
+      {"provbadge_badge_read_cache_evictions_total", "Entries evicted to stay within the bounds.",
+       "counter", stats->evictions},
+      {"provbadge_badge_read_cache_discards_total",
+       "Read replies not cached because an invalidation overtook them.", "counter",
+       stats->discards},
+      {"provbadge_badge_read_cache_entries", "Entries in the read cache.", "gauge", stats->entries},
+      {"provbadge_badge_read_cache_bytes", "Bytes held by the read cache.", "gauge", stats->bytes},
+      {"provbadge_badge_read_cache_tracking",
+       "1 while Redis invalidations flow (reads may be cached), else 0.", "gauge",
+       stats->tracking ? 1u : 0u},
+  };
+  for (const Family& f : families) {
+    AppendFamilyHeader(out, f.name, f.help, f.type);
+    AppendSample(out, f.name, "", std::to_string(f.value));
+  }
+}
+
 // Store errors, webhook deliveries, in-flight work and the queue's depth.
 void Metrics::RenderOperations(std::string& out) const {
   constexpr std::string_view kStoreErrors = "provbadge_store_errors_total";
@@ -191,6 +234,7 @@ std::string Metrics::RenderPrometheus() const {
                std::to_string(store_stale_.load(std::memory_order_relaxed)));
 
   RenderOperations(out);
+  RenderReadCache(out);
 
   constexpr std::string_view kStart = "process_start_time_seconds";
   AppendFamilyHeader(out, kStart, "Start time of the process since the Unix epoch in seconds.",

@@ -27,9 +27,11 @@
 //    there is nothing to remove or move) and atomic.
 //  - Ping() is a cheap reachability check for readiness probes: Ok when the storage answers.
 //  - GetBadgeJson() is the read path of the HTTP API: the badge JSON bytes exactly as Put()
-//    wrote them (BadgeToJson of the stored record), in one storage round trip, without the
-//    report and without parsing. By ref it follows the (repo, ref) pointer like GetRef().
-//    nullopt when unknown.
+//    wrote them (BadgeToJson of the stored record), without the report and without parsing,
+//    in at most one storage round trip per key it reads (an implementation may serve it from
+//    a cache that storage invalidates: never a value older than the last write it has been
+//    told about). By ref it follows the (repo, ref) pointer like GetRef(). nullopt when
+//    unknown.
 //  - Lineage cache (verifier LineageCache): opaque node JSON per (repo, commit, policy
 //    digest); PutCachedNode overwrites; DropCachedNodes removes every policy digest of one
 //    revision. Empty repo, commit or policy digest is kInvalidInput.
@@ -91,6 +93,18 @@ struct Revocation {
 
 enum class PutResult { kWritten, kStale };
 
+// The counters of a store's in-process badge read cache (BadgeStore::ReadCache).
+struct ReadCacheStats {
+  uint64_t hits = 0, misses = 0;
+  uint64_t invalidations = 0;  // keys named by invalidation messages
+  uint64_t flushes = 0;        // whole-cache flushes (tracking lost or restarted, flushall)
+  uint64_t evictions = 0;      // entries dropped to stay within the bounds
+  uint64_t discards = 0;       // replies not cached because an invalidation overtook them
+  uint64_t entries = 0, bytes = 0;
+  bool tracking = false;           // invalidations are flowing: reads may be served cached
+  int64_t tracking_client_id = 0;  // the store's invalidation connection (Redis CLIENT ID)
+};
+
 // `record` re-keyed from repo `from` to repo `to`: badge.repo and every chain entry naming
 // `from` are renamed; everything else (seq, state, report) is kept. For MoveRepo
 // implementations.
@@ -114,6 +128,9 @@ class BadgeStore {
   virtual Result<std::optional<std::string>> GetBadgeJson(std::string_view repo,
                                                           std::string_view ref_or_commit,
                                                           bool by_ref) = 0;
+  // The read cache's counters; nullopt when the store has no read cache (SQLite, or turned
+  // off).
+  virtual std::optional<ReadCacheStats> ReadCache() const { return std::nullopt; }
 
   // Lineage cache.
   virtual Result<std::optional<std::string>> GetCachedNode(std::string_view repo,

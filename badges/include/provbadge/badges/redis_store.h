@@ -10,8 +10,16 @@
 // commits and git ref names other than hostile ones never contain them. The lineage index,
 // revocations, MoveRepo and PurgeRepo span several slots: a single Redis node is required.
 //
-// GetBadgeJson is one round trip: HGET of the badge field by commit, or one EVALSHA that
-// follows the ref pointer and returns the badge field.
+// GetBadgeJson, uncached, is one round trip: HGET of the badge field by commit, or one EVALSHA
+// that follows the ref pointer and returns the badge field. With the read cache on (the
+// default; redis_tracked_read.h) it is served from memory while Redis server-assisted
+// client-side caching guards the entry: a separate small pool of read connections runs CLIENT
+// TRACKING on REDIRECT to a connection SUBSCRIBEd to __redis__:invalidate, and reads with
+// plain HGETs (the ref pointer, then the badge field: Redis 7.0 tracks only the declared KEYS
+// of a script, not the badge hash the read script finds through the pointer), so every key an
+// entry came from is tracked. Whenever invalidations may have been missed (the invalidation
+// connection lost or not yet subscribed, a tracked connection lost), the cache is flushed and
+// reads go to Redis until tracking is back.
 //
 // Put() runs the whole contract (seq guard, pending replaced by the final badge of the same
 // seq, ref pointer never backwards) as one Lua script (EVALSHA, falling back to EVAL on
@@ -26,6 +34,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +61,15 @@ struct RedisStoreOptions {
   int pool_size = 4;                     // connections (1..64)
   std::chrono::milliseconds connect_timeout{2000};
   std::chrono::milliseconds command_timeout{2000};
+  // The badge read cache (see above): on/off, and its bounds.
+  bool read_cache = true;
+  size_t read_cache_max_entries = 100'000;
+  size_t read_cache_max_bytes = size_t{64} << 20;
+  // How often the invalidation connection PINGs; no PONG within command_timeout counts as a
+  // lost connection (flush, reconnect), which bounds staleness on a silent network failure.
+  std::chrono::milliseconds tracking_ping_interval{1000};
+  // Tests only: runs after a tracked read's reply arrived and before it is cached, with the key.
+  std::function<void(std::string_view key)> read_cache_before_insert;
 };
 
 // The keys of the layout above.

@@ -38,6 +38,10 @@ struct StoreConfig {
   std::string kind = "embedded";       // embedded | redis
   std::string path = "var/badges.db";  // embedded: SQLite file
   std::string url;                     // redis (required): redis://[:password@]host:port/db
+  // redis: badge reads served from memory, invalidated by Redis (client-side caching): on | off
+  std::string read_cache = "on";
+  int read_cache_max_entries = 100000;  // redis read cache bound: entries, 1..100000000
+  int read_cache_max_mb = 64;           // redis read cache bound: MiB, 1..65536
 };
 
 struct HubConfig {

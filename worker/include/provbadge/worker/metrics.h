@@ -9,8 +9,11 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "provbadge/badges/badge_store.h"
 
 namespace provbadge::worker {
 
@@ -28,6 +31,8 @@ class Metrics {
   void AddInFlight(int delta);
   // The queue's depth as last seen (rendered as gauges; -1 = unknown, not rendered).
   void SetQueueDepth(int64_t ready, int64_t in_flight, int64_t dead);
+  // The badge store's read cache counters as last seen (not rendered until set).
+  void SetReadCache(const badges::ReadCacheStats& stats);
   uint64_t WebhookCount(std::string_view result) const;
   int64_t InFlight() const { return in_flight_.load(std::memory_order_relaxed); }
   // The exposition text, ending with '\n'.
@@ -51,7 +56,10 @@ class Metrics {
   std::array<std::atomic<uint64_t>, kWebhookResults.size()> webhooks_{};
   std::atomic<int64_t> in_flight_{0};
   std::atomic<int64_t> queue_ready_{-1}, queue_in_flight_{-1}, queue_dead_{-1};
+  mutable std::mutex read_cache_mu_;
+  std::optional<badges::ReadCacheStats> read_cache_;  // guarded by read_cache_mu_
   void RenderOperations(std::string& out) const;
+  void RenderReadCache(std::string& out) const;
   const double start_time_ = NowSeconds();
   static double NowSeconds();
 };
