@@ -111,12 +111,6 @@ class Checker {
   }
 
   void CheckRow(uint64_t row, const uint8_t* gguf_row) {
-    bool same16 = true;
-    const float* x16 = x_.data();  // the bf16 -> f16 -> f32 path's input
-    if (result_.candidates[2].enabled) {
-      same16 = Fp16RoundTripRow(x_.data(), static_cast<int64_t>(ne0_), x16_.data());
-      if (!same16) x16 = x16_.data();
-    }
     const bool any_clean = AnyClean();
     // The primary candidate is always evaluated in full; others stop once they mismatch while
     // another candidate is still clean.
@@ -125,6 +119,12 @@ class Checker {
       const CandidateStats& st = result_.candidates[c];
       evaluate[c] =
           st.enabled && (c == 0 || !any_clean || (st.blocks_mismatch == 0 && st.complete));
+    }
+    bool same16 = true;
+    const float* x16 = x_.data();  // the bf16 -> f16 -> f32 path's input
+    if (evaluate[2] || evaluate[3]) {
+      same16 = Fp16RoundTripRow(x_.data(), static_cast<int64_t>(ne0_), x16_.data());
+      if (!same16) x16 = x16_.data();
     }
     const bool lazy = !opt_.eager_candidates && !in_.grid_only;
     // Candidate 0's FMA flags, for the FMA candidates derived from it.
