@@ -9,6 +9,9 @@
 // 2^-100, except exactly zero), a max-min range that overflows, and (Q4_1/Q5_1) a zero minimum
 // or maximum, whose sign the reference takes from the first zero in the block.
 //
+// The plain variant can also flag, per block, where the FMA variant's bytes may differ
+// (FmaWatch; QuantizeRowRefPlainFlagged), so the fidelity check re-derives only those blocks.
+//
 // Widths as the K-quants (quant_simd.h): 16 lanes AVX-512, 8 AVX2 + FMA, 4 portable.
 #include <cfloat>
 #include <cmath>
