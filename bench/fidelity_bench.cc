@@ -1,9 +1,11 @@
 // Fidelity-check throughput: re-quantize + compare, in weights per second per core for each
 // ggml type, single thread and all cores in one run, next to this machine's memcpy bandwidth.
-// The "check" rows run the whole per-row work of the check for a BF16 source (fidelity_tensor.cc):
-// bf16 -> f32, the bf16 -> f16 -> f32 candidate path, every rounding variant, the compare; the
-// "scalar check" rows do it with the scalar conversions and ports (the code before the
-// vectorized legacy kernels).
+// The "check" rows run the verifier's whole tensor check (fidelity::CheckTensor) on an in-memory
+// BF16 source and GGUF tensor: the chunked reads, bf16 -> f32, the f16 trip, every candidate
+// (lazily: candidate 0 in full, the others from it), the compares; "eager check" the same with
+// FidelityOptions::eager_candidates (every candidate quantized in full, the code before); the
+// "scalar check" rows the per-row work with the scalar conversions and ports, every candidate
+// on every row (the code before the vectorized legacy kernels).
 // Usage: fidelity_bench [million_weights_per_thread (default 4)] [type label, e.g. Q4_K: only the
 // rows whose label starts with it, "Q4_K=": only that row; for `valgrind --tool=callgrind`]
 #include <time.h>
@@ -16,13 +18,12 @@
 #include <thread>
 #include <vector>
 
+#include "../verifier/src/fidelity_tensor.h"
 #include "provbadge/verifier/quant.h"
 
 namespace {
 
-using provbadge::verifier::Bf16RowToFp32;
 using provbadge::verifier::Bf16ToFp32;
-using provbadge::verifier::Fp16RoundTripRow;
 using provbadge::verifier::Fp16ToFp32;
 using provbadge::verifier::Fp32ToBf16;
 using provbadge::verifier::Fp32ToFp16;
@@ -30,7 +31,6 @@ using provbadge::verifier::GgmlType;
 using provbadge::verifier::HasFmaVariant;
 using provbadge::verifier::LookupGgmlType;
 using provbadge::verifier::QuantizeRowRef;
-using provbadge::verifier::QuantizeRowRefReusing;
 using provbadge::verifier::QuantizeRowRefScalar;
 using provbadge::verifier::RoundingVariant;
 using provbadge::verifier::SetQuantKernelLanes;
@@ -74,16 +74,16 @@ struct Data {
 
 volatile uint64_t g_sink = 0;  // keeps the unused candidates' compares
 
-// One candidate: quantize `x` and compare with the stored row.
-bool Candidate(GgmlType type, bool scalar, const float* x, RoundingVariant v, uint8_t* ref,
+// One candidate through the scalar port: quantize `x` and compare with the stored row.
+bool Candidate(GgmlType type, const float* x, RoundingVariant v, uint8_t* ref,
                const uint8_t* stored, size_t row_bytes) {
-  scalar ? QuantizeRowRefScalar(type, x, kRow, v, ref) : QuantizeRowRef(type, x, kRow, v, ref);
+  QuantizeRowRefScalar(type, x, kRow, v, ref);
   return std::memcmp(ref, stored, row_bytes) != 0;
 }
 
-// The check's per-row work for a bf16 source, as fidelity_tensor.cc's CheckRow does it.
-uint64_t CheckRows(GgmlType type, bool scalar, const uint8_t* src, const uint8_t* stored,
-                   int64_t rows) {
+// The check's per-row work for a bf16 source with the scalar conversions and port, every
+// candidate on every row.
+uint64_t ScalarCheckRows(GgmlType type, const uint8_t* src, const uint8_t* stored, int64_t rows) {
   const auto info = *LookupGgmlType(static_cast<uint32_t>(type));
   const size_t row_bytes = kRow / info.block_elems * info.block_bytes;
   const int variants = HasFmaVariant(type) ? 2 : 1;
@@ -91,31 +91,64 @@ uint64_t CheckRows(GgmlType type, bool scalar, const uint8_t* src, const uint8_t
   std::vector<uint8_t> ref(row_bytes), ref16(row_bytes);
   uint64_t mismatches = 0;
   for (int64_t r = 0; r < rows; ++r, src += 2 * kRow, stored += row_bytes) {
-    bool same16;
-    if (scalar) {
-      for (int64_t i = 0; i < kRow; ++i)
-        x[i] = Bf16ToFp32(static_cast<uint16_t>(src[2 * i] | src[2 * i + 1] << 8));
-      for (int64_t i = 0; i < kRow; ++i) x16[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
-      same16 = std::memcmp(x.data(), x16.data(), kRow * 4) == 0;
-    } else {
-      Bf16RowToFp32(src, kRow, x.data());
-      same16 = Fp16RoundTripRow(x.data(), kRow, x16.data());
-    }
+    for (int64_t i = 0; i < kRow; ++i)
+      x[i] = Bf16ToFp32(static_cast<uint16_t>(src[2 * i] | src[2 * i + 1] << 8));
+    for (int64_t i = 0; i < kRow; ++i) x16[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
+    const bool same16 = std::memcmp(x.data(), x16.data(), kRow * 4) == 0;
     for (int v = 0; v < variants; ++v) {
       const auto variant = v ? RoundingVariant::kFma : RoundingVariant::kPlain;
       // The stored bytes are the plain variant's: only that one must match.
-      const bool bad = Candidate(type, scalar, x.data(), variant, ref.data(), stored, row_bytes);
+      const bool bad = Candidate(type, x.data(), variant, ref.data(), stored, row_bytes);
       mismatches += v == 0 && bad;
-      if (same16) continue;
-      if (scalar) {
-        Candidate(type, scalar, x16.data(), variant, ref16.data(), stored, row_bytes);
-      } else {
-        QuantizeRowRefReusing(type, x16.data(), x.data(), ref.data(), kRow, variant, ref16.data());
-        g_sink = g_sink + (std::memcmp(ref16.data(), stored, row_bytes) != 0);
-      }
+      if (!same16)
+        g_sink = g_sink + Candidate(type, x16.data(), variant, ref16.data(), stored, row_bytes);
     }
   }
   return mismatches;
+}
+
+class BufferReader : public provbadge::verifier::FileReader {
+ public:
+  BufferReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
+  uint64_t Size() const override { return size_; }
+  provbadge::Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
+    if (offset >= size_) return size_t{0};
+    const size_t n = std::min<size_t>(buf.size(), size_ - offset);
+    std::memcpy(buf.data(), data_ + offset, n);
+    return n;
+  }
+
+ private:
+  const uint8_t* data_;
+  size_t size_;
+};
+
+// fidelity::CheckTensor over `rows` rows of the bf16 source `src` and GGUF bytes `stored`;
+// 1 when the candidate that made `stored` (direct path, plain or FMA) does not come out clean.
+uint64_t CheckTensorRows(GgmlType type, bool eager, bool fma_file, const std::vector<uint8_t>& src,
+                         const std::vector<uint8_t>& stored, int64_t rows) {
+  namespace v = provbadge::verifier;
+  v::GgufTensorInfo info;
+  info.n_dims = 2;
+  info.ne = {static_cast<uint64_t>(kRow), static_cast<uint64_t>(rows), 1, 1};
+  info.type = static_cast<uint32_t>(type);
+  info.size = stored.size();
+  v::SafetensorsTensor source;
+  source.dtype = "BF16";
+  source.shape = {static_cast<uint64_t>(rows), static_cast<uint64_t>(kRow)};
+  source.end = src.size();
+  BufferReader gguf(stored.data(), stored.size()), source_reader(src.data(), src.size());
+  v::fidelity::TensorCheckInput in;
+  in.info = &info;
+  in.gguf = &gguf;
+  in.source = &source;
+  in.source_reader = &source_reader;
+  v::FidelityOptions options;
+  options.eager_candidates = eager;
+  auto r = v::fidelity::CheckTensor(in, options);
+  if (!r.ok()) return 1;
+  const v::fidelity::CandidateStats& made = r->candidates[fma_file ? 1 : 0];
+  return !(made.complete && made.blocks_mismatch == 0);
 }
 
 double ThreadCpuSeconds() {
@@ -130,8 +163,8 @@ struct Timing {
 };
 
 // `threads` threads, each verifying its own copy of the rows.
-Timing Run(GgmlType type, bool scalar, bool check, std::vector<Data>& data, int threads,
-           uint64_t* bad) {
+Timing Run(GgmlType type, bool scalar, bool check, bool eager, bool fma_file,
+           std::vector<Data>& data, int threads, uint64_t* bad) {
   std::vector<std::thread> pool;
   std::vector<uint64_t> mism(threads);
   std::vector<double> cpu(threads);
@@ -141,8 +174,13 @@ Timing Run(GgmlType type, bool scalar, bool check, std::vector<Data>& data, int 
       Data& d = data[t];
       const double c0 = ThreadCpuSeconds();
       const int64_t rows = static_cast<int64_t>(d.x.size()) / kRow;
-      mism[t] = check ? CheckRows(type, scalar, d.src.data(), d.stored.data(), rows)
-                      : VerifyRows(type, scalar, d.x.data(), d.stored.data(), rows);
+      if (!check) {
+        mism[t] = VerifyRows(type, scalar, d.x.data(), d.stored.data(), rows);
+      } else if (scalar) {
+        mism[t] = ScalarCheckRows(type, d.src.data(), d.stored.data(), rows);
+      } else {
+        mism[t] = CheckTensorRows(type, eager, fma_file, d.src, d.stored, rows);
+      }
       cpu[t] = ThreadCpuSeconds() - c0;
     });
   }
@@ -192,14 +230,16 @@ int main(int argc, char** argv) {
   const double bw1 = MemcpyGBs(1), bwn = MemcpyGBs(cores);
   std::printf("memcpy bandwidth (read+write): 1 thread %.1f GB/s, %d threads %.1f GB/s\n", bw1,
               cores, bwn);
-  std::printf("%-18s %14s %14s %14s %14s  %s\n", "type", "1 thread M/s", "all cores M/s",
+  std::printf("%-22s %14s %14s %14s %14s  %s\n", "type", "1 thread M/s", "all cores M/s",
               "per core M/s", "per CPU-s M", "check");
   struct Case {
     GgmlType type;
     bool scalar;
     const char* label;
-    int lanes = 0;       // kernel width (0: the widest this CPU runs)
-    bool check = false;  // the whole per-row check from a bf16 source (CheckRows)
+    int lanes = 0;          // kernel width (0: the widest this CPU runs)
+    bool check = false;     // the whole check from a bf16 source (CheckTensor, ScalarCheckRows)
+    bool eager = false;     // FidelityOptions::eager_candidates
+    bool fma_file = false;  // the GGUF bytes are the FMA variant's (else the plain one's)
   };
   const Case cases[] = {
       {GgmlType::kBF16, false, "BF16"},
@@ -209,19 +249,26 @@ int main(int argc, char** argv) {
       {GgmlType::kQ8_0, false, "Q8_0 8 lanes", 8},
       {GgmlType::kQ8_0, false, "Q8_0 4 lanes", 4},
       {GgmlType::kQ8_0, false, "Q8_0 check", 0, true},
+      {GgmlType::kQ8_0, false, "Q8_0 eager check", 0, true, true},
       {GgmlType::kQ8_0, true, "Q8_0 scalar check", 0, true},
       {GgmlType::kQ4_0, false, "Q4_0"},
       {GgmlType::kQ4_0, true, "Q4_0 scalar"},
       {GgmlType::kQ4_0, false, "Q4_0 8 lanes", 8},
       {GgmlType::kQ4_0, false, "Q4_0 4 lanes", 4},
       {GgmlType::kQ4_0, false, "Q4_0 check", 0, true},
+      {GgmlType::kQ4_0, false, "Q4_0 eager check", 0, true, true},
+      {GgmlType::kQ4_0, false, "Q4_0 check, FMA file", 0, true, false, true},
+      {GgmlType::kQ4_0, false, "Q4_0 eager, FMA file", 0, true, true, true},
       {GgmlType::kQ4_0, true, "Q4_0 scalar check", 0, true},
       {GgmlType::kQ4_1, false, "Q4_1"},
+      {GgmlType::kQ4_1, false, "Q4_1 check", 0, true},
       {GgmlType::kQ5_0, false, "Q5_0"},
       {GgmlType::kQ5_1, false, "Q5_1"},
       {GgmlType::kQ2_K, false, "Q2_K"},
       {GgmlType::kQ3_K, false, "Q3_K"},
       {GgmlType::kQ4_K, false, "Q4_K"},
+      {GgmlType::kQ4_K, false, "Q4_K check", 0, true},
+      {GgmlType::kQ4_K, false, "Q4_K eager check", 0, true, true},
       {GgmlType::kQ4_K, true, "Q4_K scalar"},
       {GgmlType::kQ4_K, false, "Q4_K 8 lanes", 8},
       {GgmlType::kQ4_K, false, "Q4_K 4 lanes", 4},
@@ -244,16 +291,17 @@ int main(int argc, char** argv) {
       }
       data[t].stored.resize(rows * (kRow / info.block_elems) * info.block_bytes);
       // The "stored" file bytes come from the scalar port: the run also proves the fast path equal.
-      QuantizeRowRefScalar(c.type, data[t].x.data(), rows * kRow, RoundingVariant::kPlain,
+      QuantizeRowRefScalar(c.type, data[t].x.data(), rows * kRow,
+                           c.fma_file ? RoundingVariant::kFma : RoundingVariant::kPlain,
                            data[t].stored.data());
     }
     uint64_t bad1 = 0, badn = 0;
-    const Timing t1 = Run(c.type, c.scalar, c.check, data, 1, &bad1);
-    const Timing tn = Run(c.type, c.scalar, c.check, data, cores, &badn);
+    const Timing t1 = Run(c.type, c.scalar, c.check, c.eager, c.fma_file, data, 1, &bad1);
+    const Timing tn = Run(c.type, c.scalar, c.check, c.eager, c.fma_file, data, cores, &badn);
     const double w = static_cast<double>(rows * kRow);
     // The last column divides by the CPU time the threads actually got (both runs): on a
     // machine shared with other jobs it is the meaningful per-core figure.
-    std::printf("%-18s %14.1f %14.1f %14.1f %14.1f  %s\n", c.label, w / t1.wall / 1e6,
+    std::printf("%-22s %14.1f %14.1f %14.1f %14.1f  %s\n", c.label, w / t1.wall / 1e6,
                 w * cores / tn.wall / 1e6, w / tn.wall / 1e6,
                 w * (1 + cores) / (t1.cpu + tn.cpu) / 1e6,
                 bad1 + badn == 0 ? "bit-exact" : "MISMATCH");

@@ -64,6 +64,8 @@ class Checker {
     for (auto& r : ref_) r.resize(row_bytes_);
     deq_a_.resize(type_.block_elems);
     deq_b_.resize(type_.block_elems);
+    may_differ_.resize(blocks_per_row_);
+    block_.resize(type_.block_bytes);
     for (uint64_t r0 = 0; r0 < rows_; r0 += chunk_rows) {
       const uint64_t n = std::min(chunk_rows, rows_ - r0);
       if (Status s = ReadGguf(r0, n); !s.ok()) return s.error();
@@ -109,20 +111,30 @@ class Checker {
   }
 
   void CheckRow(uint64_t row, const uint8_t* gguf_row) {
+    const bool any_clean = AnyClean();
+    // The primary candidate is always evaluated in full; others stop once they mismatch while
+    // another candidate is still clean.
+    std::array<bool, kCandidates> evaluate = {};
+    for (int c = 0; c < kCandidates; ++c) {
+      const CandidateStats& st = result_.candidates[c];
+      evaluate[c] =
+          st.enabled && (c == 0 || !any_clean || (st.blocks_mismatch == 0 && st.complete));
+    }
     bool same16 = true;
     const float* x16 = x_.data();  // the bf16 -> f16 -> f32 path's input
-    if (result_.candidates[2].enabled) {
+    if (evaluate[2] || evaluate[3]) {
       same16 = Fp16RoundTripRow(x_.data(), static_cast<int64_t>(ne0_), x16_.data());
       if (!same16) x16 = x16_.data();
     }
-    const bool any_clean = AnyClean();
+    const bool lazy = !opt_.eager_candidates && !in_.grid_only;
+    // Candidate 0's FMA flags, for the FMA candidates derived from it.
+    const bool flags = lazy && (evaluate[1] || evaluate[3]);
+    bool primary_exact = false;  // candidate 0 (evaluated first) reproduced the whole row
     std::array<bool, kCandidates> computed = {};
     for (int c = 0; c < kCandidates; ++c) {
       CandidateStats& st = result_.candidates[c];
       if (!st.enabled) continue;
-      // The primary candidate is always evaluated in full; others stop once they mismatch while
-      // another candidate is still clean.
-      if (c != 0 && any_clean && (st.blocks_mismatch > 0 || !st.complete)) {
+      if (!evaluate[c]) {
         st.complete = false;
         continue;
       }
@@ -132,19 +144,59 @@ class Checker {
         GridRow(row, input, gguf_row, &st);
         continue;
       }
-      if (path == 1 && same16 && computed[variant]) {
+      if (c != 0 && lazy) {
+        CheckDerived(row, c, input, same16, primary_exact, gguf_row, &st);
+        continue;
+      }
+      const RoundingVariant rv = variant ? RoundingVariant::kFma : RoundingVariant::kPlain;
+      const int64_t n = static_cast<int64_t>(ne0_);
+      if (c == 0 && flags) {
+        QuantizeRowRefPlainFlagged(gtype_, input, n, ref_[c].data(), may_differ_.data());
+      } else if (path == 1 && same16 && computed[variant]) {
         std::memcpy(ref_[c].data(), ref_[variant].data(), row_bytes_);
       } else if (path == 1 && computed[variant]) {  // only the blocks the f16 trip changed
-        QuantizeRowRefReusing(
-            gtype_, input, x_.data(), ref_[variant].data(), static_cast<int64_t>(ne0_),
-            variant ? RoundingVariant::kFma : RoundingVariant::kPlain, ref_[c].data());
+        QuantizeRowRefReusing(gtype_, input, x_.data(), ref_[variant].data(), n, rv,
+                              ref_[c].data());
       } else {
-        QuantizeRowRef(gtype_, input, static_cast<int64_t>(ne0_),
-                       variant ? RoundingVariant::kFma : RoundingVariant::kPlain, ref_[c].data());
+        QuantizeRowRef(gtype_, input, n, rv, ref_[c].data());
       }
       computed[c] = true;
-      CompareRow(row, input, gguf_row, ref_[c].data(), &st);
+      const bool exact = CompareRow(row, input, gguf_row, ref_[c].data(), &st);
+      if (c == 0) primary_exact = exact;
     }
+  }
+
+  // Candidate c (> 0) on this row from candidate 0's bytes (ref_[0]): they can differ only in
+  // the blocks whose input the f16 trip changed (path 1) and those flagged by
+  // QuantizeRowRefPlainFlagged (FMA variant); only those are quantized. When candidate 0
+  // reproduced the row, comparing those blocks settles it; otherwise (or when one differs) c's
+  // row is assembled and compared as the eager evaluation does.
+  void CheckDerived(uint64_t row, int c, const float* input, bool same16, bool primary_exact,
+                    const uint8_t* gguf_row, CandidateStats* st) {
+    const uint32_t bb = type_.block_bytes, be = type_.block_elems;
+    const bool fma = c % 2 == 1;
+    const RoundingVariant rv = fma ? RoundingVariant::kFma : RoundingVariant::kPlain;
+    todo_.clear();
+    for (uint64_t b = 0; b < blocks_per_row_; ++b) {
+      const bool changed = c / 2 == 1 && !same16 &&
+                           std::memcmp(input + b * be, x_.data() + b * be, size_t{be} * 4) != 0;
+      if (changed || (fma && may_differ_[b])) todo_.push_back(b);
+    }
+    if (primary_exact) {
+      bool exact = true;
+      for (uint64_t b : todo_) {
+        QuantizeRowRef(gtype_, input + b * be, be, rv, block_.data());
+        if (std::memcmp(block_.data(), gguf_row + b * bb, bb) != 0) {
+          exact = false;
+          break;
+        }
+      }
+      if (exact) return;
+    }
+    uint8_t* ref = ref_[c].data();
+    std::memcpy(ref, ref_[0].data(), row_bytes_);
+    for (uint64_t b : todo_) QuantizeRowRef(gtype_, input + b * be, be, rv, ref + b * bb);
+    CompareRow(row, input, gguf_row, ref, st);
   }
 
   void Record(uint64_t row, uint64_t b, CandidateStats* st) {
@@ -154,10 +206,11 @@ class Checker {
     }
   }
 
-  void CompareRow(uint64_t row, const float* x, const uint8_t* got, const uint8_t* want,
+  // Records the row's mismatching blocks; true when there are none.
+  bool CompareRow(uint64_t row, const float* x, const uint8_t* got, const uint8_t* want,
                   CandidateStats* st) {
     const uint32_t bb = type_.block_bytes, be = type_.block_elems;
-    if (std::memcmp(got, want, row_bytes_) == 0) return;
+    if (std::memcmp(got, want, row_bytes_) == 0) return true;
     for (uint64_t b = 0; b < blocks_per_row_; ++b) {
       if (std::memcmp(got + b * bb, want + b * bb, bb) == 0) continue;
       Record(row, b, st);
@@ -172,6 +225,7 @@ class Checker {
       const int bad = GridInconsistentWeights(gtype_, x + b * be, got + b * bb);
       if (bad > 0) st->grid_bad_weights += bad;
     }
+    return false;
   }
 
   void GridRow(uint64_t row, const float* x, const uint8_t* got, CandidateStats* st) {
@@ -191,9 +245,10 @@ class Checker {
   SourceDtype dt_;
   uint64_t ne0_ = 0, rows_ = 0, row_bytes_ = 0, blocks_per_row_ = 0, src_row_bytes_ = 0;
   TensorCheckResult result_;
-  std::vector<uint8_t> gguf_buf_, src_buf_;
+  std::vector<uint8_t> gguf_buf_, src_buf_, may_differ_, block_;
   std::vector<float> x_, x16_, deq_a_, deq_b_;
   std::array<std::vector<uint8_t>, kCandidates> ref_;
+  std::vector<uint64_t> todo_;  // CheckDerived's blocks to quantize
 };
 
 TensorCheckResult Unverifiable(std::string note) {

@@ -48,7 +48,9 @@ inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
 // Row quantizers; `nb` blocks of `x` into `y`.
 // Legacy types (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0): the vectorized kernels (quant_legacy_simd.cc) and
 // the scalar port they fall back to and are tested against (quant_legacy.cc).
-void QuantizeLegacy(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v);
+// fma_may_differ (optional, nb bytes): 1 where the other rounding variant's block might differ.
+void QuantizeLegacy(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v,
+                    uint8_t* fma_may_differ = nullptr);
 void QuantizeLegacyScalar(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v);
 void QuantizeQ2K(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ3K(const float* x, uint8_t* y, int64_t nb);

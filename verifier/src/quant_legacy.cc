@@ -182,6 +182,13 @@ bool QuantizeRowRef(GgmlType type, const float* x, int64_t n, RoundingVariant va
   }
 }
 
+bool QuantizeRowRefPlainFlagged(GgmlType type, const float* x, int64_t n, uint8_t* out,
+                                uint8_t* may_differ) {
+  if (!HasFmaVariant(type)) return false;
+  quant_internal::QuantizeLegacy(type, x, out, n / kQk, RoundingVariant::kPlain, may_differ);
+  return true;
+}
+
 bool QuantizeRowRefReusing(GgmlType type, const float* x2, const float* x, const uint8_t* base,
                            int64_t n, RoundingVariant variant, uint8_t* out) {
   const auto info = LookupGgmlType(static_cast<uint32_t>(type));

@@ -9,6 +9,9 @@
 // 2^-100, except exactly zero), a max-min range that overflows, and (Q4_1/Q5_1) a zero minimum
 // or maximum, whose sign the reference takes from the first zero in the block.
 //
+// The plain variant can also flag, per block, where the FMA variant's bytes may differ
+// (FmaWatch; QuantizeRowRefPlainFlagged), so the fidelity check re-derives only those blocks.
+//
 // Widths as the K-quants (quant_simd.h): 16 lanes AVX-512, 8 AVX2 + FMA, 4 portable.
 #include <cfloat>
 #include <cmath>
@@ -70,6 +73,26 @@ template <int W>
 PB_INLINE typename Vec<W>::F MulAddV(typename Vec<W>::F x, float id, float c, bool fma) {
   return fma ? FmaV<W>(x, typename Vec<W>::F{} + id, typename Vec<W>::F{} + c) : x * id + c;
 }
+
+// Whether the FMA variant's levels may differ anywhere in a block from the plain ones: some
+// plain v = x*id + c (Q4_1/Q5_1: (x - min)*id + c, the kernels' roundings) lies outside
+// [2^-14, 64 - 2^-14) or within 2^-14 of an integer. Below 64 the plain and the fused value are
+// less than 3 * 2^-18 apart (two roundings of values < 64 against one), so any other v
+// truncates to the same level both ways. Add() each v and its truncation l; one float maximum
+// of max(|v - l - 1/2|, 1/2 - v, v - 63.5) says it (finite v only: blocks with a NaN or
+// infinity go to the scalar port, flagged). Float operations only: the integer masks of
+// compares cost more than the quantization at 16 lanes.
+template <int W>
+struct FmaWatch {
+  using F = typename Vec<W>::F;
+  F edge = F{} - 1.0f;
+
+  PB_INLINE void Add(F v, typename Vec<W>::I l) {
+    const F half = v - __builtin_convertvector(l, F) - 0.5f;
+    edge = MaxOp()(MaxOp()(edge, MaxOp()(half, -half)), MaxOp()(0.5f - v, v - 63.5f));
+  }
+  PB_INLINE bool MayDiffer() const { return !(Reduce<W>(edge, MaxOp()) < 0.5f - 0x1p-14f); }
+};
 
 // y[i] = low byte of in[i]: a loop the vectorizer turns into packs.
 template <int N>
@@ -137,8 +160,8 @@ PB_INLINE bool Q8_0Block(const float* x, uint8_t* y) {
 
 // Q4_0 (NMAX 15) / Q5_0 (31): d = max / -(NMAX+1)/2 with `max` the first value of largest
 // magnitude; q = min(NMAX, (int)(x*id + bias)).
-template <int W, int NMAX>
-PB_INLINE bool SignedMaxBlock(const float* x, uint8_t* y, bool fma) {
+template <int W, int NMAX, bool kFlag>
+PB_INLINE bool SignedMaxBlock(const float* x, uint8_t* y, bool fma, uint8_t* may_differ) {
   const Block<W> b(x);
   const int32_t amax_bits = b.AbsMaxBits();
   if (!SafeScale(amax_bits)) return false;
@@ -159,19 +182,22 @@ PB_INLINE bool SignedMaxBlock(const float* x, uint8_t* y, bool fma) {
   const float bias = NMAX == 15 ? 8.5f : 16.5f;
   StoreFp16(y, d);
   typename Vec<W>::I q[Block<W>::kV];
+  FmaWatch<W> watch;
   for (int k = 0; k < Block<W>::kV; ++k) {
-    const typename Vec<W>::I l =
-        __builtin_convertvector(MulAddV<W>(b.v[k], id, bias, fma), typename Vec<W>::I);
+    const typename Vec<W>::F v = MulAddV<W>(b.v[k], id, bias, fma);
+    const typename Vec<W>::I l = __builtin_convertvector(v, typename Vec<W>::I);
+    if constexpr (kFlag) watch.Add(v, l);
     q[k] = l < NMAX ? l : NMAX;
   }
   Pack<W, NMAX>(q, y + 2);
+  if constexpr (kFlag) *may_differ = watch.MayDiffer();
   return true;
 }
 
 // Q4_1 (NMAX 15) / Q5_1 (31): d = (max-min)/NMAX, m = min, q = (int)((x-min)*id + 0.5)
 // (clamped to 15 for Q4_1 only, as the reference).
-template <int W, int NMAX>
-PB_INLINE bool MinMaxBlock(const float* x, uint8_t* y, bool fma) {
+template <int W, int NMAX, bool kFlag>
+PB_INLINE bool MinMaxBlock(const float* x, uint8_t* y, bool fma, uint8_t* may_differ) {
   const Block<W> b(x);
   if (b.AbsMaxBits() >= kInfBits) return false;
   const float max = b.Fold(MaxOp()), min = b.Fold(MinOp());
@@ -183,60 +209,78 @@ PB_INLINE bool MinMaxBlock(const float* x, uint8_t* y, bool fma) {
   StoreFp16(y, d);
   StoreFp16(y + 2, min);
   typename Vec<W>::I q[Block<W>::kV];
+  FmaWatch<W> watch;
   for (int k = 0; k < Block<W>::kV; ++k) {
-    q[k] = __builtin_convertvector(MulAddV<W>(b.v[k] - min, id, 0.5f, fma), typename Vec<W>::I);
+    const typename Vec<W>::F v = MulAddV<W>(b.v[k] - min, id, 0.5f, fma);
+    q[k] = __builtin_convertvector(v, typename Vec<W>::I);
+    if constexpr (kFlag) watch.Add(v, q[k]);
     if constexpr (NMAX == 15) q[k] = q[k] < NMAX ? q[k] : NMAX;
   }
   Pack<W, NMAX>(q, y + 4);
+  if constexpr (kFlag) *may_differ = watch.MayDiffer();
   return true;
 }
 
-template <int W, GgmlType T>
-PB_INLINE bool QuantizeBlock(const float* x, uint8_t* y, bool fma) {
+// kFlag: also set *may_differ (QuantizeRowRefPlainFlagged); a separate instance, so the
+// plain kernels stay as tight as without it.
+template <int W, GgmlType T, bool kFlag>
+PB_INLINE bool QuantizeBlock(const float* x, uint8_t* y, bool fma, uint8_t* may_differ) {
   if constexpr (T == GgmlType::kQ8_0) return Q8_0Block<W>(x, y);
-  if constexpr (T == GgmlType::kQ4_0) return SignedMaxBlock<W, 15>(x, y, fma);
-  if constexpr (T == GgmlType::kQ5_0) return SignedMaxBlock<W, 31>(x, y, fma);
-  if constexpr (T == GgmlType::kQ4_1) return MinMaxBlock<W, 15>(x, y, fma);
-  if constexpr (T == GgmlType::kQ5_1) return MinMaxBlock<W, 31>(x, y, fma);
+  if constexpr (T == GgmlType::kQ4_0) return SignedMaxBlock<W, 15, kFlag>(x, y, fma, may_differ);
+  if constexpr (T == GgmlType::kQ5_0) return SignedMaxBlock<W, 31, kFlag>(x, y, fma, may_differ);
+  if constexpr (T == GgmlType::kQ4_1) return MinMaxBlock<W, 15, kFlag>(x, y, fma, may_differ);
+  if constexpr (T == GgmlType::kQ5_1) return MinMaxBlock<W, 31, kFlag>(x, y, fma, may_differ);
 }
 
-template <int W, GgmlType T>
-PB_INLINE void Row(const float* x, uint8_t* y, int64_t nb, RoundingVariant v, int block_bytes) {
+template <int W, GgmlType T, bool kFlag>
+PB_INLINE void RowOf(const float* x, uint8_t* y, int64_t nb, RoundingVariant v, int block_bytes,
+                     uint8_t* may_differ) {
   const bool fma = v == RoundingVariant::kFma;
   for (int64_t i = 0; i < nb; ++i, x += kQk, y += block_bytes) {
-    if (!QuantizeBlock<W, T>(x, y, fma)) QuantizeLegacyScalar(T, x, y, 1, v);
+    if constexpr (kFlag) may_differ[i] = 0;
+    if (QuantizeBlock<W, T, kFlag>(x, y, fma, kFlag ? may_differ + i : nullptr)) continue;
+    QuantizeLegacyScalar(T, x, y, 1, v);
+    if constexpr (kFlag) may_differ[i] = 1;
   }
 }
 
+template <int W, GgmlType T>
+PB_INLINE void Row(const float* x, uint8_t* y, int64_t nb, RoundingVariant v, int block_bytes,
+                   uint8_t* may_differ) {
+  if (may_differ) return RowOf<W, T, true>(x, y, nb, v, block_bytes, may_differ);
+  RowOf<W, T, false>(x, y, nb, v, block_bytes, nullptr);
+}
+
 template <int W>
-PB_INLINE void LegacyImpl(GgmlType t, const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
+PB_INLINE void LegacyImpl(GgmlType t, const float* x, uint8_t* y, int64_t nb, RoundingVariant v,
+                          uint8_t* f) {
   switch (t) {
     case GgmlType::kQ8_0:
-      return Row<W, GgmlType::kQ8_0>(x, y, nb, v, 34);
+      return Row<W, GgmlType::kQ8_0>(x, y, nb, v, 34, f);
     case GgmlType::kQ4_0:
-      return Row<W, GgmlType::kQ4_0>(x, y, nb, v, 18);
+      return Row<W, GgmlType::kQ4_0>(x, y, nb, v, 18, f);
     case GgmlType::kQ4_1:
-      return Row<W, GgmlType::kQ4_1>(x, y, nb, v, 20);
+      return Row<W, GgmlType::kQ4_1>(x, y, nb, v, 20, f);
     case GgmlType::kQ5_0:
-      return Row<W, GgmlType::kQ5_0>(x, y, nb, v, 22);
+      return Row<W, GgmlType::kQ5_0>(x, y, nb, v, 22, f);
     case GgmlType::kQ5_1:
-      return Row<W, GgmlType::kQ5_1>(x, y, nb, v, 24);
+      return Row<W, GgmlType::kQ5_1>(x, y, nb, v, 24, f);
     default:
       return;
   }
 }
 
-void Legacy4(GgmlType t, const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
-  LegacyImpl<4>(t, x, y, nb, v);
+void Legacy4(GgmlType t, const float* x, uint8_t* y, int64_t nb, RoundingVariant v, uint8_t* f) {
+  LegacyImpl<4>(t, x, y, nb, v, f);
 }
 #if PB_QUANT_WIDE
 PB_TARGET_AVX2_FMA void Legacy8(GgmlType t, const float* x, uint8_t* y, int64_t nb,
-                                RoundingVariant v) {
-  LegacyImpl<8>(t, x, y, nb, v);
+                                RoundingVariant v, uint8_t* f) {
+  LegacyImpl<8>(t, x, y, nb, v, f);
 }
 PB_TARGET_AVX512 void Legacy16(GgmlType t, const float* x, uint8_t* y, int64_t nb,
-                               RoundingVariant v) {
-  LegacyImpl<16>(t, x, y, nb, v);
+                               RoundingVariant v, uint8_t* f) {
+  LegacyImpl<16>(t, x, y, nb, v, f);
 }
 
 // The width for the legacy kernels: the 8-lane one also needs FMA.
@@ -252,13 +296,14 @@ int LegacyWidth() {
 
 }  // namespace
 
-void QuantizeLegacy(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
+void QuantizeLegacy(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v,
+                    uint8_t* fma_may_differ) {
 #if PB_QUANT_WIDE
   const int w = LegacyWidth();
-  if (w == 16) return Legacy16(type, x, y, nb, v);
-  if (w == 8) return Legacy8(type, x, y, nb, v);
+  if (w == 16) return Legacy16(type, x, y, nb, v, fma_may_differ);
+  if (w == 8) return Legacy8(type, x, y, nb, v, fma_may_differ);
 #endif
-  Legacy4(type, x, y, nb, v);
+  Legacy4(type, x, y, nb, v, fma_may_differ);
 }
 
 }  // namespace provbadge::verifier::quant_internal

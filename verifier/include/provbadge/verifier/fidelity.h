@@ -72,6 +72,11 @@ struct FidelityOptions {
   // Stop after this many mismatching blocks per tensor and candidate are recorded in detail
   // (counting continues). Detail costs a dequantization per mismatching block.
   uint64_t max_detailed_mismatches = 1024;
+  // Quantize every candidate's whole row (the reference behaviour the tests compare with). By
+  // default a row the primary candidate (direct path, plain rounding) reproduces exactly is
+  // settled for the others by re-deriving only the blocks where they can differ from it: those
+  // the f16 trip changed and those with a rounding near an integer step. Same result either way.
+  bool eager_candidates = false;
 };
 
 Result<FidelityReport> CheckFidelity(RevisionSource& source, RevisionSource& quantized,

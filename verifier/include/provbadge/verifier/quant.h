@@ -81,6 +81,13 @@ bool HasFmaVariant(GgmlType type);
 bool QuantizeRowRef(GgmlType type, const float* x, int64_t n, RoundingVariant variant,
                     uint8_t* out);
 
+// QuantizeRowRef(type, x, n, kPlain, out) that also sets may_differ[b] (n / 32 bytes) to 0 for
+// each block whose FMA-variant bytes provably equal these (no rounding lands within 2^-14 of an
+// integer step) and to 1 where they might differ. False (writing nothing) unless
+// HasFmaVariant(type).
+bool QuantizeRowRefPlainFlagged(GgmlType type, const float* x, int64_t n, uint8_t* out,
+                                uint8_t* may_differ);
+
 // QuantizeRowRef of `x2` when `base` already holds QuantizeRowRef of `x` (same type, n and
 // variant): the blocks where x2 has x's bits are copied from base, only the others quantized.
 bool QuantizeRowRefReusing(GgmlType type, const float* x2, const float* x, const uint8_t* base,

@@ -1,0 +1,313 @@
+// The lazy candidate evaluation of CheckTensor (fidelity_tensor.cc) against the eager one
+// (FidelityOptions::eager_candidates): identical TensorCheckResult on crafted and random
+// tensors, identical reports on the shared vectors, and the soundness of the FMA flags it
+// relies on (QuantizeRowRefPlainFlagged).
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../verifier/src/fidelity_tensor.h"
+#include "../common/memory_source.h"
+#include "../common/test_paths.h"
+#include "provbadge/verifier/fidelity.h"
+#include "provbadge/verifier/quant.h"
+
+namespace provbadge::verifier {
+namespace {
+
+using fidelity::CandidateStats;
+using fidelity::kCandidates;
+using fidelity::TensorCheckResult;
+
+// A source tensor (rows x ne0 floats, exactly representable in `dtype`) and its GGUF bytes.
+struct Tensor {
+  GgmlType type = GgmlType::kQ4_0;
+  std::string dtype = "BF16";
+  uint64_t ne0 = 128, rows = 0;
+  std::vector<float> x;
+  std::vector<uint8_t> gguf;
+
+  GgmlTypeInfo Info() const { return *LookupGgmlType(static_cast<uint32_t>(type)); }
+  uint64_t RowBytes() const { return ne0 / Info().block_elems * Info().block_bytes; }
+  float* Row(uint64_t r) { return x.data() + r * ne0; }
+  // Appends a row and its quantization by candidate path * 2 + variant.
+  void Add(const std::vector<float>& row, int candidate) {
+    x.insert(x.end(), row.begin(), row.end());
+    std::vector<float> in(row), trip(ne0);
+    if (candidate / 2 == 1) {
+      Fp16RoundTripRow(row.data(), static_cast<int64_t>(ne0), trip.data());
+      in = trip;
+    }
+    gguf.resize((rows + 1) * RowBytes());
+    REQUIRE(QuantizeRowRef(type, in.data(), static_cast<int64_t>(ne0),
+                           candidate % 2 ? RoundingVariant::kFma : RoundingVariant::kPlain,
+                           gguf.data() + rows * RowBytes()));
+    ++rows;
+  }
+  void FlipByte(uint64_t row, uint64_t block, uint32_t at) {
+    gguf[row * RowBytes() + block * Info().block_bytes + at] ^= 0x11;
+  }
+  std::string SourceBytes() const {
+    std::string s;
+    for (float f : x) {
+      uint8_t b[4];
+      if (dtype == "F32") {
+        std::memcpy(b, &f, 4);
+        s.append(reinterpret_cast<char*>(b), 4);
+        continue;
+      }
+      const uint16_t h = dtype == "F16" ? Fp32ToFp16(f) : Fp32ToBf16(f);
+      b[0] = static_cast<uint8_t>(h & 0xff);
+      b[1] = static_cast<uint8_t>(h >> 8);
+      s.append(reinterpret_cast<char*>(b), 2);
+    }
+    return s;
+  }
+};
+
+TensorCheckResult Check(const Tensor& t, bool eager, uint64_t max_detailed = 1024) {
+  GgufTensorInfo info;
+  info.name = "t";
+  info.n_dims = 2;
+  info.ne = {t.ne0, t.rows, 1, 1};
+  info.type = static_cast<uint32_t>(t.type);
+  info.size = t.gguf.size();
+  SafetensorsTensor source;
+  source.name = "t";
+  source.dtype = t.dtype;
+  source.shape = {t.rows, t.ne0};
+  const std::string bytes = t.SourceBytes();
+  source.end = bytes.size();
+  testing::MemoryReader gguf(std::string(t.gguf.begin(), t.gguf.end())), src(bytes);
+  fidelity::TensorCheckInput in;
+  in.info = &info;
+  in.gguf = &gguf;
+  in.source = &source;
+  in.source_reader = &src;
+  FidelityOptions options;
+  options.eager_candidates = eager;
+  options.max_detailed_mismatches = max_detailed;
+  auto r = fidelity::CheckTensor(in, options);
+  REQUIRE(r.ok());
+  return *r;
+}
+
+void RequireSame(const TensorCheckResult& lazy, const TensorCheckResult& eager) {
+  REQUIRE(lazy.unverifiable == eager.unverifiable);
+  REQUIRE(lazy.note == eager.note);
+  REQUIRE(lazy.blocks_total == eager.blocks_total);
+  for (int c = 0; c < kCandidates; ++c) {
+    INFO("candidate " << c);
+    const CandidateStats &a = lazy.candidates[c], &b = eager.candidates[c];
+    CHECK(a.enabled == b.enabled);
+    CHECK(a.complete == b.complete);
+    CHECK(a.blocks_mismatch == b.blocks_mismatch);
+    CHECK(a.first_block == b.first_block);
+    CHECK(a.first_row == b.first_row);
+    CHECK(a.max_abs_dev == b.max_abs_dev);
+    CHECK(a.grid_bad_weights == b.grid_bad_weights);
+    CHECK(a.detailed == b.detailed);
+  }
+}
+
+// Checks both ways, requires identical results and returns the lazy one.
+TensorCheckResult CheckBoth(const Tensor& t, uint64_t max_detailed = 1024) {
+  TensorCheckResult lazy = Check(t, false, max_detailed);
+  RequireSame(lazy, Check(t, true, max_detailed));
+  return lazy;
+}
+
+bool Clean(const CandidateStats& c) { return c.enabled && c.complete && c.blocks_mismatch == 0; }
+
+// bf16-rounded N(0, 0.02) weights; `tiny` blocks (by index) scaled into f16's subnormal range,
+// where the f16 trip changes them.
+std::vector<float> RandomRow(std::mt19937& rng, uint64_t n, std::vector<int> tiny = {}) {
+  std::normal_distribution<float> normal(0.f, 0.02f);
+  std::vector<float> row(n);
+  for (float& v : row) v = Bf16ToFp32(Fp32ToBf16(normal(rng)));
+  for (int b : tiny) {
+    for (int i = 0; i < 32; ++i) row[b * 32 + i] = Bf16ToFp32(Fp32ToBf16(row[b * 32 + i] * 1e-4f));
+  }
+  return row;
+}
+
+bool Same(const Tensor& t, const std::vector<float>& row, int c1, int c2) {
+  Tensor a = t, b = t;
+  a.Add(row, c1);
+  b.Add(row, c2);
+  return std::memcmp(a.gguf.data() + t.rows * t.RowBytes(), b.gguf.data() + t.rows * t.RowBytes(),
+                     t.RowBytes()) == 0;
+}
+
+// A random row whose quantizations by candidates c1 and c2 are (or are not) the same bytes.
+std::vector<float> RowWhere(std::mt19937& rng, const Tensor& t, int c1, int c2, bool same,
+                            std::vector<int> tiny = {}) {
+  for (;;) {
+    std::vector<float> row = RandomRow(rng, t.ne0, tiny);
+    if (Same(t, row, c1, c2) == same) return row;
+  }
+}
+
+// A random row that every candidate quantizes to the same bytes.
+std::vector<float> AgreedRow(std::mt19937& rng, const Tensor& t) {
+  for (;;) {
+    std::vector<float> row = RandomRow(rng, t.ne0);
+    if (Same(t, row, 0, 1) && Same(t, row, 0, 2) && Same(t, row, 0, 3)) return row;
+  }
+}
+
+// A Q4_0 tensor of `rows` rows made by `made_by`, on which candidate 0 (plain, direct) agrees
+// except at row `k`.
+Tensor LateDivergence(int made_by, uint64_t rows, uint64_t k) {
+  std::mt19937 rng(11 + made_by);
+  Tensor t;
+  for (uint64_t r = 0; r < rows; ++r) {
+    if (r != k) {
+      t.Add(RowWhere(rng, t, 0, made_by, true), made_by);
+    } else {  // the f16 trip changes blocks in f16's subnormal range
+      t.Add(RowWhere(rng, t, 0, made_by, false, {1, 2}), made_by);
+    }
+  }
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("fidelity lazy: the FMA variant exact while the primary fails only at the last rows",
+          "[fidelity][lazy]") {
+  const TensorCheckResult r = CheckBoth(LateDivergence(1, 40, 38));
+  CHECK(r.candidates[0].first_row == 38);
+  CHECK(r.candidates[0].complete);
+  CHECK(Clean(r.candidates[1]));
+}
+
+TEST_CASE("fidelity lazy: the f16 path exact while the primary fails only at the last row",
+          "[fidelity][lazy]") {
+  const TensorCheckResult r = CheckBoth(LateDivergence(2, 30, 29));
+  CHECK(r.candidates[0].first_row == 29);
+  CHECK(r.candidates[0].first_block >= 29 * 4);
+  CHECK(Clean(r.candidates[2]));
+  CHECK(!Clean(r.candidates[1]));
+}
+
+TEST_CASE("fidelity lazy: a late tamper that no candidate explains", "[fidelity][lazy]") {
+  std::mt19937 rng(5);
+  Tensor t;
+  for (int r = 0; r < 50; ++r) t.Add(AgreedRow(rng, t), 0);
+  t.FlipByte(47, 3, 7);
+  t.FlipByte(48, 0, 2);
+  const TensorCheckResult r = CheckBoth(t);
+  for (int c = 0; c < kCandidates; ++c) CHECK(!Clean(r.candidates[c]));
+  CHECK(r.candidates[0].first_block == 47 * 4 + 3);
+  CHECK(r.candidates[0].first_row == 47);
+  CHECK(r.candidates[0].blocks_mismatch == 2);
+  CHECK(r.candidates[0].max_abs_dev > 0);
+}
+
+TEST_CASE("fidelity lazy: a tamper at row 0", "[fidelity][lazy]") {
+  std::mt19937 rng(6);
+  Tensor t;
+  for (int r = 0; r < 20; ++r) t.Add(AgreedRow(rng, t), 0);
+  t.FlipByte(0, 0, 5);
+  const TensorCheckResult r = CheckBoth(t);
+  for (int c = 0; c < kCandidates; ++c) {
+    CHECK(r.candidates[c].first_block == 0);
+    CHECK(r.candidates[c].blocks_mismatch == 1);
+    CHECK(r.candidates[c].complete);  // no candidate was clean after row 0: all kept going
+  }
+}
+
+TEST_CASE("fidelity lazy: all candidates exact", "[fidelity][lazy]") {
+  std::mt19937 rng(7);
+  Tensor t;
+  for (int r = 0; r < 30; ++r) t.Add(AgreedRow(rng, t), 0);
+  const TensorCheckResult r = CheckBoth(t);
+  for (int c = 0; c < kCandidates; ++c) CHECK(Clean(r.candidates[c]));
+}
+
+TEST_CASE("fidelity lazy: random tensors give the eager result", "[fidelity][lazy]") {
+  const GgmlType types[] = {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1,
+                            GgmlType::kQ8_0, GgmlType::kQ4_K, GgmlType::kQ6_K, GgmlType::kF16};
+  const char* dtypes[] = {"BF16", "F32", "F16"};
+  std::mt19937 rng(2026);
+  for (int i = 0; i < 120; ++i) {
+    Tensor t;
+    t.type = types[i % 8];
+    t.dtype = dtypes[(i / 8) % 3];
+    t.ne0 = 256;
+    const int rows = 1 + static_cast<int>(rng() % 24);
+    const int made_by = static_cast<int>(rng() % kCandidates);
+    for (int r = 0; r < rows; ++r) {
+      std::vector<int> tiny;
+      if (rng() % 4 == 0) tiny.push_back(static_cast<int>(rng() % 8));
+      // Mostly one candidate, sometimes another one for a row.
+      t.Add(RandomRow(rng, t.ne0, tiny), rng() % 8 ? made_by : static_cast<int>(rng() % 4));
+    }
+    if (rng() % 3 == 0) {
+      const uint64_t row = rng() % t.rows, block = rng() % (t.ne0 / t.Info().block_elems);
+      t.FlipByte(row, block, static_cast<uint32_t>(rng() % t.Info().block_bytes));
+    }
+    INFO("case " << i << " type " << t.Info().name << " source " << t.dtype);
+    CheckBoth(t, rng() % 2 ? 1024 : rng() % 3);
+  }
+}
+
+TEST_CASE("fidelity lazy: the shared GGUF vectors give the eager reports",
+          "[fidelity][lazy][vectors]") {
+  testing::MemorySource files = testing::LoadFolder(testing::SharedDir() + "/vectors/gguf");
+  for (const char* gguf : {"tiny-BF16.gguf", "tiny-Q4_0.gguf", "tiny-Q4_K_M-from-F16.gguf",
+                           "tiny-Q4_K_M-tampered.gguf", "tiny-Q4_K_M.gguf", "tiny-Q8_0.gguf"}) {
+    INFO(gguf);
+    FidelityOptions eager;
+    eager.eager_candidates = true;
+    auto a = CheckFidelity(files, files, gguf);
+    auto b = CheckFidelity(files, files, gguf, eager);
+    REQUIRE(a.ok());
+    REQUIRE(b.ok());
+    CHECK(FidelityReportToJson(*a) == FidelityReportToJson(*b));
+  }
+}
+
+TEST_CASE("quant flags (QuantizeRowRefPlainFlagged): unflagged blocks have equal FMA bytes",
+          "[quant][lazy]") {
+  const GgmlType types[] = {GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0, GgmlType::kQ5_1};
+  std::mt19937 rng(9);
+  std::vector<float> x(32 * 8192);
+  for (size_t b = 0; b < x.size() / 32; ++b) {
+    std::vector<float> row = RandomRow(rng, 32);
+    if (b % 1000 == 7) row.assign(32, 1e-38f);  // scalar fallbacks (tiny scale, zero min)
+    if (b % 1000 == 507) row[b % 32] = 0.0f;
+    std::copy(row.begin(), row.end(), x.begin() + static_cast<int64_t>(b * 32));
+  }
+  for (int lanes : {4, 8, 16}) {
+    if (!SetQuantKernelLanes(lanes)) continue;
+    for (GgmlType type : types) {
+      const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
+      const int64_t nb = static_cast<int64_t>(x.size() / 32);
+      std::vector<uint8_t> plain(nb * bb), fma(nb * bb), flagged(nb * bb), may(nb);
+      QuantizeRowRef(type, x.data(), nb * 32, RoundingVariant::kPlain, plain.data());
+      QuantizeRowRef(type, x.data(), nb * 32, RoundingVariant::kFma, fma.data());
+      REQUIRE(QuantizeRowRefPlainFlagged(type, x.data(), nb * 32, flagged.data(), may.data()));
+      INFO("lanes " << lanes << " type " << static_cast<int>(type));
+      CHECK(flagged == plain);
+      int differ = 0, flags = 0;
+      for (int64_t b = 0; b < nb; ++b) {
+        const bool d = std::memcmp(&plain[b * bb], &fma[b * bb], bb) != 0;
+        differ += d;
+        flags += may[b];
+        if (d) CHECK(may[b] == 1);
+      }
+      CHECK(flags >= differ);
+      CHECK(flags < nb / 10);  // rare enough to pay
+    }
+  }
+  SetQuantKernelLanes(0);
+  uint8_t out[34], may[1];
+  std::vector<float> block(32, 0.5f);
+  CHECK(!QuantizeRowRefPlainFlagged(GgmlType::kQ8_0, block.data(), 32, out, may));
+}
+
+}  // namespace provbadge::verifier
