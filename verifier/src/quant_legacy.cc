@@ -2,6 +2,7 @@
 // QuantizeRowRef dispatcher. Compiled with -ffp-contract=off (verifier/CMakeLists.txt).
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #include "provbadge/verifier/quant.h"
@@ -17,6 +18,16 @@ using quant_internal::StoreFp16;
 inline float MulAdd(float x, float id, float c, RoundingVariant v) {
   return v == RoundingVariant::kFma ? std::fma(x, id, c) : x * id + c;
 }
+
+// The low byte of a float converted to an integer exactly as the reference binary does it on
+// x86-64 (cvttss2si to 32 bits, then the low byte; GCC's code for a float -> 8-bit cast). C++
+// leaves the conversion of NaN, infinities and values outside the type undefined; this gives
+// them the hardware's "integer indefinite" 0x80000000 (low byte 0). In-range values truncate.
+inline uint8_t LowByteX86(float f) {
+  const int32_t i = f >= -2147483648.0f && f < 2147483648.0f ? static_cast<int32_t>(f) : INT32_MIN;
+  return static_cast<uint8_t>(static_cast<uint32_t>(i) & 0xFFu);
+}
+inline int Int8X86(float f) { return static_cast<int8_t>(LowByteX86(f)); }
 
 // The signed value of largest magnitude (first one on ties), as the reference scans.
 inline float SignedAbsMax(const float* x) {
@@ -45,8 +56,8 @@ void QuantizeQ4_0(const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
     const float id = d ? 1.0f / d : 0.0f;
     StoreFp16(y, d);
     for (int j = 0; j < kQk / 2; ++j) {
-      const int a = static_cast<int8_t>(MulAdd(x[j], id, 8.5f, v));
-      const int b = static_cast<int8_t>(MulAdd(x[j + kQk / 2], id, 8.5f, v));
+      const int a = Int8X86(MulAdd(x[j], id, 8.5f, v));
+      const int b = Int8X86(MulAdd(x[j + kQk / 2], id, 8.5f, v));
       y[2 + j] = static_cast<uint8_t>((a < 15 ? a : 15) | ((b < 15 ? b : 15) << 4));
     }
   }
@@ -61,8 +72,8 @@ void QuantizeQ4_1(const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
     StoreFp16(y, d);
     StoreFp16(y + 2, min);
     for (int j = 0; j < kQk / 2; ++j) {
-      const int a = static_cast<int8_t>(MulAdd(x[j] - min, id, 0.5f, v));
-      const int b = static_cast<int8_t>(MulAdd(x[j + kQk / 2] - min, id, 0.5f, v));
+      const int a = Int8X86(MulAdd(x[j] - min, id, 0.5f, v));
+      const int b = Int8X86(MulAdd(x[j + kQk / 2] - min, id, 0.5f, v));
       y[4 + j] = static_cast<uint8_t>((a < 15 ? a : 15) | ((b < 15 ? b : 15) << 4));
     }
   }
@@ -75,8 +86,8 @@ void QuantizeQ5_0(const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
     StoreFp16(y, d);
     uint32_t qh = 0;
     for (int j = 0; j < kQk / 2; ++j) {
-      int a = static_cast<int8_t>(MulAdd(x[j], id, 16.5f, v));
-      int b = static_cast<int8_t>(MulAdd(x[j + kQk / 2], id, 16.5f, v));
+      int a = Int8X86(MulAdd(x[j], id, 16.5f, v));
+      int b = Int8X86(MulAdd(x[j + kQk / 2], id, 16.5f, v));
       const uint8_t xa = static_cast<uint8_t>(a < 31 ? a : 31);
       const uint8_t xb = static_cast<uint8_t>(b < 31 ? b : 31);
       y[6 + j] = static_cast<uint8_t>((xa & 0x0F) | ((xb & 0x0F) << 4));
@@ -97,8 +108,8 @@ void QuantizeQ5_1(const float* x, uint8_t* y, int64_t nb, RoundingVariant v) {
     StoreFp16(y + 2, min);
     uint32_t qh = 0;
     for (int j = 0; j < kQk / 2; ++j) {
-      const uint8_t xa = static_cast<uint8_t>(MulAdd(x[j] - min, id, 0.5f, v));
-      const uint8_t xb = static_cast<uint8_t>(MulAdd(x[j + kQk / 2] - min, id, 0.5f, v));
+      const uint8_t xa = LowByteX86(MulAdd(x[j] - min, id, 0.5f, v));
+      const uint8_t xb = LowByteX86(MulAdd(x[j + kQk / 2] - min, id, 0.5f, v));
       y[8 + j] = static_cast<uint8_t>((xa & 0x0F) | ((xb & 0x0F) << 4));
       qh |= ((xa & 0x10u) >> 4) << j;
       qh |= ((xb & 0x10u) >> 4) << (j + kQk / 2);
@@ -118,7 +129,7 @@ void QuantizeQ8_0(const float* x, uint8_t* y, int64_t nb) {
     const float id = d ? 1.0f / d : 0.0f;
     StoreFp16(y, d);
     for (int j = 0; j < kQk; ++j) {
-      y[2 + j] = static_cast<uint8_t>(static_cast<int8_t>(std::round(x[j] * id)));
+      y[2 + j] = LowByteX86(std::round(x[j] * id));
     }
   }
 }

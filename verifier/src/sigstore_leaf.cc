@@ -160,7 +160,7 @@ bool ParseLeafCertificate(std::string_view cert_der, LeafCertificate* out, std::
   if (!SignatureAlgorithm(alg.content, out)) return c.Err("unsupported signature algorithm");
   out->tbs = tbs.whole;
   fields = tbs.content;
-  Tlv version, version_int, serial, inner_alg, issuer, validity, subject, spki, exts, ext_seq;
+  Tlv version, serial, inner_alg, issuer, validity, subject, spki, exts;
   std::string_view v;
   if (!der::Expect(&fields, der::Explicit(0), &version) ||
       !der::Only(version.content, der::kInteger, &v) || v != std::string_view("\x02", 1)) {
