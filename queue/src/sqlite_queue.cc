@@ -204,7 +204,7 @@ class SqliteQueue final : public EventQueue {
     std::lock_guard lock(mu_);
     Statement& q = stmts_->list_dead;
     ResetOnExit reset(q);
-    q.Bind(1, static_cast<int64_t>(std::min<size_t>(limit, INT64_MAX)));
+    q.Bind(1, static_cast<int64_t>(std::min(limit, limits::kMaxQueueBrowse)));
     std::vector<DeadLetter> out;
     for (;;) {
       Result<bool> row = q.Step();

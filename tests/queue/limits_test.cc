@@ -1,11 +1,15 @@
 // Queue-side bounds of provbadge/common/limits.h: upload-event and hub-webhook bodies (size,
-// nesting, fields) and the SQLite queue's message ids. At the limit the input is accepted,
-// one past it is refused naming the field. docs/threat-model.md ("Limits") maps every limit to
-// its test (the upload event's other fields are in upload_event_test.cc).
+// nesting, fields), the SQLite queue's message ids and its dead-letter browse. At the limit the
+// input is accepted, one past it is refused naming the field (a browse is cut at its limit).
+// docs/threat-model.md ("Limits") maps every limit to its test (the upload event's other
+// fields are in upload_event_test.cc).
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -122,24 +126,69 @@ TEST_CASE("limits: a webhook nests JSON at most kMaxHubWebhookJsonDepth deep", "
   CHECK_THAT(over.error().message(), Catch::StartsWith("body: JSON nested deeper"));
 }
 
+// A SQLite queue in a fresh directory of its own, removed with it.
+class ScratchQueue {
+ public:
+  ScratchQueue() {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    SqliteQueueOptions options;
+    options.path = path();
+    auto q = OpenSqliteQueue(options);
+    REQUIRE(q.ok());
+    queue_ = std::move(*q);
+  }
+  ~ScratchQueue() {
+    queue_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  EventQueue* operator->() { return queue_.get(); }
+  std::string path() const { return (dir_ / "queue.db").string(); }
+
+ private:
+  std::filesystem::path dir_ =
+      std::filesystem::temp_directory_path() / ("pb-limits-" + std::to_string(::getpid()));
+  std::unique_ptr<EventQueue> queue_;
+};
+
 TEST_CASE("limits: SQLite queue message ids are at most kMaxSqliteMessageIdBytes", "[limits]") {
-  namespace fs = std::filesystem;
-  fs::path dir = fs::temp_directory_path() / ("pb-limits-" + std::to_string(::getpid()));
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  SqliteQueueOptions options;
-  options.path = (dir / "queue.db").string();
-  auto q = OpenSqliteQueue(options);
-  REQUIRE(q.ok());
-  CHECK((*q)->Publish(std::string(limits::kMaxSqliteMessageIdBytes, 'm'), "{}").ok());
-  Status over = (*q)->Publish(std::string(limits::kMaxSqliteMessageIdBytes + 1, 'm'), "{}");
+  ScratchQueue q;
+  CHECK(q->Publish(std::string(limits::kMaxSqliteMessageIdBytes, 'm'), "{}").ok());
+  Status over = q->Publish(std::string(limits::kMaxSqliteMessageIdBytes + 1, 'm'), "{}");
   REQUIRE_FALSE(over.ok());
   CHECK(over.error().code() == ErrorCode::kInvalidInput);
-  Status empty = (*q)->Publish("", "{}");
+  Status empty = q->Publish("", "{}");
   REQUIRE_FALSE(empty.ok());
   CHECK(empty.error().code() == ErrorCode::kInvalidInput);
-  q->reset();
-  fs::remove_all(dir);
+}
+
+TEST_CASE("limits: a dead-letter browse returns at most kMaxQueueBrowse messages", "[limits]") {
+  ScratchQueue q;
+  // One past the limit, written in one transaction by a second connection (as another process
+  // would; through Publish/Receive/Complete each would be its own synced transaction).
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(q.path().c_str(), &db) == SQLITE_OK);
+  const std::string insert =
+      "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < " +
+      std::to_string(limits::kMaxQueueBrowse) +
+      ") INSERT INTO dead_letters (message_id, body, reason, attempts, dead_at_ms)"
+      " SELECT 'm' || i, '{}', 'bad', 1, 0 FROM n ORDER BY i";
+  CHECK(sqlite3_exec(db, insert.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(db);
+  auto stats = q->Stats();
+  REQUIRE(stats.ok());
+  REQUIRE(stats->dead == static_cast<int64_t>(limits::kMaxQueueBrowse + 1));
+  auto at = q->ListDeadLetters(limits::kMaxQueueBrowse);
+  REQUIRE(at.ok());
+  CHECK(at->size() == limits::kMaxQueueBrowse);
+  auto over = q->ListDeadLetters(limits::kMaxQueueBrowse + 1);
+  REQUIRE(over.ok());
+  REQUIRE(over->size() == limits::kMaxQueueBrowse);
+  CHECK(over->front().message_id == "m0");  // the oldest first
+  CHECK(over->back().message_id == "m" + std::to_string(limits::kMaxQueueBrowse - 1));
+  auto any = q->ListDeadLetters(SIZE_MAX);
+  REQUIRE(any.ok());
+  CHECK(any->size() == limits::kMaxQueueBrowse);
 }
 
 }  // namespace

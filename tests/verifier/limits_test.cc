@@ -1,18 +1,24 @@
 // Bounds of provbadge/common/limits.h on GGUF and safetensors headers and the fidelity source
 // (config.json, the shard index): each input exactly at its limit passes that check (it is
 // accepted, or fails later for another reason), one past it fails with its specific code.
+// The fidelity row bound is checked on CheckTensor (fidelity_tensor.h), whose unverifiable
+// result CheckFidelity reports as fidelity.tensor_unverifiable.
 // docs/threat-model.md ("Limits") maps every limit to its test.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "../../verifier/src/fidelity_tensor.h"
 #include "../common/memory_source.h"
 #include "provbadge/common/limits.h"
 #include "provbadge/verifier/fidelity.h"
 #include "provbadge/verifier/gguf.h"
+#include "provbadge/verifier/quant.h"
 #include "provbadge/verifier/safetensors.h"
 
 namespace provbadge::verifier {
@@ -226,6 +232,67 @@ TEST_CASE("limits: a shard index names at most kMaxSafetensorsShards shards", "[
   };
   CHECK(with_shards(limits::kMaxSafetensorsShards) == "fidelity.source_incomplete");
   CHECK(with_shards(limits::kMaxSafetensorsShards + 1) == "fidelity.source_index_invalid");
+}
+
+// A file of `size` zero bytes that holds none of them in memory, counting its reads.
+class ZeroReader : public FileReader {
+ public:
+  explicit ZeroReader(uint64_t size) : size_(size) {}
+  uint64_t Size() const override { return size_; }
+  Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
+    ++reads;
+    if (offset >= size_) return size_t{0};
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size_ - offset));
+    std::fill_n(buf.data(), n, std::byte{0});
+    return n;
+  }
+  int reads = 0;
+
+ private:
+  uint64_t size_;
+};
+
+// CheckTensor on one Q8_0 row of `ne0` zeros quantized from a BF16 source of zeros (the
+// all-zero Q8_0 blocks are that row's exact quantization); `reads` gets the readers' reads.
+fidelity::TensorCheckResult CheckZeroRow(uint64_t ne0, int* reads) {
+  const GgmlTypeInfo q8 = *LookupGgmlType(static_cast<uint32_t>(GgmlType::kQ8_0));
+  GgufTensorInfo info;
+  info.name = "t";
+  info.n_dims = 2;
+  info.ne = {ne0, 1, 1, 1};
+  info.type = q8.id;
+  info.size = ne0 / q8.block_elems * q8.block_bytes;
+  SafetensorsTensor source;
+  source.name = "t";
+  source.dtype = "BF16";
+  source.shape = {1, ne0};
+  source.end = 2 * ne0;
+  ZeroReader gguf(info.size), src(source.end);
+  fidelity::TensorCheckInput in;
+  in.info = &info;
+  in.gguf = &gguf;
+  in.source = &source;
+  in.source_reader = &src;
+  auto r = fidelity::CheckTensor(in, FidelityOptions{});
+  REQUIRE(r.ok());
+  *reads = gguf.reads + src.reads;
+  return *r;
+}
+
+TEST_CASE("limits: a fidelity tensor row is at most kMaxFidelityRowElems elements", "[limits]") {
+  int reads = 0;
+  const fidelity::TensorCheckResult at = CheckZeroRow(limits::kMaxFidelityRowElems, &reads);
+  CHECK_FALSE(at.unverifiable);
+  CHECK(at.note.empty());
+  CHECK(at.blocks_total == limits::kMaxFidelityRowElems / 32);
+  CHECK(at.candidates[0].enabled);
+  CHECK(at.candidates[0].blocks_mismatch == 0);
+  CHECK(reads > 0);
+  // One block past it: refused before a byte of the row is read (or its buffers sized).
+  const fidelity::TensorCheckResult over = CheckZeroRow(limits::kMaxFidelityRowElems + 32, &reads);
+  CHECK(over.unverifiable);
+  CHECK(over.note == "rows longer than the limit");
+  CHECK(reads == 0);
 }
 
 }  // namespace

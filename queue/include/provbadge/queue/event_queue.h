@@ -71,6 +71,7 @@ class EventQueue {
   // Waits up to `timeout` for a message; nullopt when none arrived in time.
   virtual Result<std::optional<Delivery>> Receive(std::chrono::milliseconds timeout) = 0;
   virtual Status Complete(const Delivery& delivery, const Outcome& outcome) = 0;
+  // The oldest dead letters, at most min(limit, limits::kMaxQueueBrowse) of them.
   virtual Result<std::vector<DeadLetter>> ListDeadLetters(size_t limit) = 0;
   virtual Result<QueueStats> Stats() = 0;
   // Cheap reachability check for readiness probes: Ok when the storage/broker answers.
