@@ -1,19 +1,21 @@
 // Bounds of provbadge/common/limits.h on GGUF and safetensors headers and the fidelity source
 // (config.json, the shard index): each input exactly at its limit passes that check (it is
 // accepted, or fails later for another reason), one past it fails with its specific code.
-// The fidelity row bound is checked on CheckTensor (fidelity_tensor.h), whose unverifiable
-// result CheckFidelity reports as fidelity.tensor_unverifiable.
+// The fidelity row bound is tested on sparse files (their tensor data is generated zeros).
 // docs/threat-model.md ("Limits") maps every limit to its test.
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
+#include <map>
+#include <memory>
 #include <span>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
-#include "../../verifier/src/fidelity_tensor.h"
 #include "../common/memory_source.h"
 #include "provbadge/common/limits.h"
 #include "provbadge/verifier/fidelity.h"
@@ -234,64 +236,124 @@ TEST_CASE("limits: a shard index names at most kMaxSafetensorsShards shards", "[
   CHECK(with_shards(limits::kMaxSafetensorsShards + 1) == "fidelity.source_index_invalid");
 }
 
-// A file of `size` zero bytes that holds none of them in memory, counting its reads.
-class ZeroReader : public FileReader {
+// A file of `size` bytes: `prefix`, then zeros that are never held in memory. Counts the
+// reads that start in `data` (the tensor data; a buffered header read or the check of the
+// padding after it starts elsewhere).
+class SparseReader : public FileReader {
  public:
-  explicit ZeroReader(uint64_t size) : size_(size) {}
+  SparseReader(std::string prefix, uint64_t size, std::pair<uint64_t, uint64_t> data,
+               int* data_reads)
+      : prefix_(std::move(prefix)), size_(size), data_(data), data_reads_(data_reads) {}
   uint64_t Size() const override { return size_; }
   Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
-    ++reads;
     if (offset >= size_) return size_t{0};
     const size_t n = static_cast<size_t>(std::min<uint64_t>(buf.size(), size_ - offset));
+    if (offset >= data_.first && offset < data_.second) ++*data_reads_;
     std::fill_n(buf.data(), n, std::byte{0});
+    if (offset < prefix_.size()) {
+      std::memcpy(buf.data(), prefix_.data() + offset,
+                  std::min<size_t>(n, prefix_.size() - offset));
+    }
     return n;
   }
-  int reads = 0;
 
  private:
+  std::string prefix_;
   uint64_t size_;
+  std::pair<uint64_t, uint64_t> data_;
+  int* data_reads_;
 };
 
-// CheckTensor on one Q8_0 row of `ne0` zeros quantized from a BF16 source of zeros (the
-// all-zero Q8_0 blocks are that row's exact quantization); `reads` gets the readers' reads.
-fidelity::TensorCheckResult CheckZeroRow(uint64_t ne0, int* reads) {
-  const GgmlTypeInfo q8 = *LookupGgmlType(static_cast<uint32_t>(GgmlType::kQ8_0));
-  GgufTensorInfo info;
-  info.name = "t";
-  info.n_dims = 2;
-  info.ne = {ne0, 1, 1, 1};
-  info.type = q8.id;
-  info.size = ne0 / q8.block_elems * q8.block_bytes;
-  SafetensorsTensor source;
-  source.name = "t";
-  source.dtype = "BF16";
-  source.shape = {1, ne0};
-  source.end = 2 * ne0;
-  ZeroReader gguf(info.size), src(source.end);
-  fidelity::TensorCheckInput in;
-  in.info = &info;
-  in.gguf = &gguf;
-  in.source = &source;
-  in.source_reader = &src;
-  auto r = fidelity::CheckTensor(in, FidelityOptions{});
+// A revision of sparse files (path -> prefix, size, [begin, end) of the tensor data).
+class SparseSource : public RevisionSource {
+ public:
+  struct File {
+    std::string prefix;
+    uint64_t size = 0;
+    std::pair<uint64_t, uint64_t> data;
+  };
+  std::map<std::string, File> files;
+  int data_reads = 0;
+
+  Result<std::vector<FileInfo>> ListFiles() override {
+    std::vector<FileInfo> out;
+    for (const auto& [path, f] : files) {
+      out.emplace_back();
+      out.back().path = path;
+      out.back().size = f.size;
+    }
+    return out;
+  }
+  Result<std::unique_ptr<FileReader>> Open(std::string_view path) override {
+    auto it = files.find(std::string(path));
+    if (it == files.end()) return NotFound(std::string(path) + ": not in the revision");
+    const File& f = it->second;
+    return std::unique_ptr<FileReader>(
+        std::make_unique<SparseReader>(f.prefix, f.size, f.data, &data_reads));
+  }
+};
+
+// CheckFidelity of a llama GGUF holding one Q8_0 ffn_down row of `ne0` zeros against a BF16
+// source row of zeros (the all-zero blocks are its exact quantization). `data_reads` gets the
+// reads of either side's tensor data.
+FidelityReport ZeroRowFidelity(uint64_t ne0, int* data_reads) {
+  const std::string tensor = "model.layers.0.mlp.down_proj.weight";
+  const std::string header = R"({")" + tensor + R"(":{"dtype":"BF16","shape":[1,)" +
+                             std::to_string(ne0) + R"(],"data_offsets":[0,)" +
+                             std::to_string(2 * ne0) + "]}}";
+  std::string st;
+  for (int i = 0; i < 8; ++i) st += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  st += header;
+  SparseSource source;
+  const std::string config =
+      R"({"architectures":["LlamaForCausalLM"],"num_attention_heads":1,"hidden_size":32,)"
+      R"("num_hidden_layers":1})";
+  source.files["config.json"] = {config, config.size(), {0, 0}};
+  source.files["model.safetensors"] = {st, st.size() + 2 * ne0, {st.size(), st.size() + 2 * ne0}};
+  GgufBytes g(1);
+  g.bytes.resize(8);  // magic and version; the counts follow
+  g.U64(1);
+  g.U64(1);
+  g.Str("general.architecture");
+  g.U32(8);  // string
+  g.Str("llama");
+  g.Str("blk.0.ffn_down.weight");
+  g.U32(2);
+  g.U64(ne0);
+  g.U64(1);
+  g.U32(static_cast<uint32_t>(GgmlType::kQ8_0));
+  g.U64(0);
+  const uint64_t data_from = (g.bytes.size() + 31) / 32 * 32;
+  const uint64_t data_bytes = ne0 / 32 * 34, padded = (data_bytes + 31) / 32 * 32;
+  SparseSource quantized;
+  quantized.files["m.gguf"] = {g.bytes, data_from + padded, {data_from, data_from + data_bytes}};
+  auto r = CheckFidelity(source, quantized, "m.gguf");
   REQUIRE(r.ok());
-  *reads = gguf.reads + src.reads;
+  *data_reads = source.data_reads + quantized.data_reads;
   return *r;
+}
+
+const Finding* FindingWithCode(const FidelityReport& r, std::string_view code) {
+  for (const Finding& f : r.findings) {
+    if (f.code == code) return &f;
+  }
+  return nullptr;
 }
 
 TEST_CASE("limits: a fidelity tensor row is at most kMaxFidelityRowElems elements", "[limits]") {
   int reads = 0;
-  const fidelity::TensorCheckResult at = CheckZeroRow(limits::kMaxFidelityRowElems, &reads);
-  CHECK_FALSE(at.unverifiable);
-  CHECK(at.note.empty());
-  CHECK(at.blocks_total == limits::kMaxFidelityRowElems / 32);
-  CHECK(at.candidates[0].enabled);
-  CHECK(at.candidates[0].blocks_mismatch == 0);
+  const FidelityReport at = ZeroRowFidelity(limits::kMaxFidelityRowElems, &reads);
+  REQUIRE(at.tensors.size() == 1);
+  CHECK(at.tensors[0].status == TensorStatus::kExact);
+  CHECK(FindingWithCode(at, "fidelity.tensor_unverifiable") == nullptr);
   CHECK(reads > 0);
-  // One block past it: refused before a byte of the row is read (or its buffers sized).
-  const fidelity::TensorCheckResult over = CheckZeroRow(limits::kMaxFidelityRowElems + 32, &reads);
-  CHECK(over.unverifiable);
-  CHECK(over.note == "rows longer than the limit");
+  // One block past it: refused before a byte of either row is read (or a row buffer sized).
+  const FidelityReport over = ZeroRowFidelity(limits::kMaxFidelityRowElems + 32, &reads);
+  REQUIRE(over.tensors.size() == 1);
+  CHECK(over.tensors[0].status == TensorStatus::kUnverifiable);
+  const Finding* f = FindingWithCode(over, "fidelity.tensor_unverifiable");
+  REQUIRE(f != nullptr);
+  CHECK_THAT(f->message, Catch::Contains("rows longer than the limit"));
   CHECK(reads == 0);
 }
 
