@@ -81,7 +81,7 @@ void PingAnswers(QueueBackend& backend);
 #define PROVBADGE_QUEUE_CONTRACT_CASE(Backend, label, Case)                    \
   TEST_CASE(label " queue contract: " #Case, "[queue][contract][" label "]") { \
     Backend backend;                                                           \
-    ::provbadge::queue::testing::Case(backend);                                \
+    REQUIRE_NOTHROW(::provbadge::queue::testing::Case(backend));               \
   }
 
 #define PROVBADGE_QUEUE_CONTRACT_TESTS(Backend, label)                                        \
