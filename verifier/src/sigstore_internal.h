@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "ecdsa_fixed_key.h"
 #include "provbadge/common/result.h"
 #include "provbadge/verifier/report.h"
 #include "provbadge/verifier/sigstore_trusted_root.h"
@@ -97,6 +98,10 @@ struct Authority {
   // subjectKeyIdentifier (empty when absent), and whether it may issue one (see CanIssue).
   std::vector<std::string> subject_der, skid;
   std::vector<bool> can_issue;
+  // Per chain certificate: its key with fixed-base precomputation (P-384/P-521 only, else
+  // null; see ecdsa_fixed_key.h), used for the keyless leaf signature and, for a TSA's
+  // chain[0], the token signature.
+  std::vector<std::unique_ptr<FixedKeyEcdsa>> fixed_key;
   ~Authority();
 };
 

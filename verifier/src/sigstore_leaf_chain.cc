@@ -61,7 +61,11 @@ int IssuerIndex(const Authority& a, const LeafCertificate& leaf) {
     if (!leaf.akid.empty() && !a.skid[j].empty() && leaf.akid != a.skid[j]) continue;
     EVP_PKEY* key = X509_get0_pubkey(a.chain[j].get());
     if (key == nullptr || EVP_PKEY_get_base_id(key) != leaf.sig_key_type) continue;
-    if (VerifySig(key, leaf.sig_md, leaf.tbs, leaf.signature)) return static_cast<int>(j);
+    const FixedKeyEcdsa* fixed = a.fixed_key[j].get();
+    if (fixed != nullptr ? fixed->Verify(leaf.sig_md, leaf.tbs, leaf.signature)
+                         : VerifySig(key, leaf.sig_md, leaf.tbs, leaf.signature)) {
+      return static_cast<int>(j);
+    }
   }
   ERR_clear_error();
   return -1;
@@ -79,6 +83,7 @@ void PrepareLeafIssuers(Authority* a) {
                            static_cast<size_t>(ASN1_STRING_length(skid)))
              : std::string());
     a->can_issue.push_back(!a->open_validity && !a->subject_der.back().empty() && CanIssue(*a, j));
+    a->fixed_key.push_back(FixedKeyEcdsa::Make(X509_get0_pubkey(c)));
   }
   ERR_clear_error();
 }

@@ -12,6 +12,8 @@
 #include <openssl/pkcs7.h>
 #include <openssl/ts.h>
 
+#include <cstring>
+
 #include "sigstore_der.h"
 #include "sigstore_internal.h"
 
@@ -26,9 +28,6 @@ struct VerifyCtxFree {
 };
 struct StackFree {
   void operator()(STACK_OF(X509) * s) const { sk_X509_free(s); }
-};
-struct BioFree {
-  void operator()(BIO* b) const { BIO_free_all(b); }
 };
 struct EssFree {
   void operator()(ESS_SIGNING_CERT* c) const { ESS_SIGNING_CERT_free(c); }
@@ -112,6 +111,47 @@ bool EssNamesSigner(const PKCS7_SIGNER_INFO* si, const Authority& tsa) {
   return OSSL_ESS_check_signing_certs(v1.get(), v2.get(), tsa.signer_chain, 1) > 0;
 }
 
+// The encapsulated TSTInfo octets (eContent) of a signed token.
+const ASN1_OCTET_STRING* TstInfoContent(PKCS7* token) {
+  PKCS7* inner = token->d.sign->contents;
+  if (inner == nullptr || OBJ_obj2nid(inner->type) != NID_id_smime_ct_TSTInfo) return nullptr;
+  const ASN1_TYPE* t = inner->d.other;
+  return t != nullptr && t->type == V_ASN1_OCTET_STRING ? t->value.octet_string : nullptr;
+}
+
+// PKCS7_signatureVerify's checks for a SignerInfo with signed attributes (RFC 5652 §5.4,
+// which RFC 3161 tokens always have: ESS is one of them): the messageDigest attribute equals
+// the digest of the TSTInfo octets under the SignerInfo's digestAlgorithm, and the signature
+// verifies over the DER SET OF the signed attributes with that digest — through the TSA key's
+// fixed-base verifier when it has one (ecdsa_fixed_key.h), else EVP_DigestVerify.
+bool SignerInfoVerifies(PKCS7* token, PKCS7_SIGNER_INFO* si, X509* signer,
+                        const FixedKeyEcdsa* fixed) {
+  const ASN1_OCTET_STRING* content = TstInfoContent(token);
+  const EVP_MD* md = EVP_get_digestbyobj(si->digest_alg->algorithm);
+  STACK_OF(X509_ATTRIBUTE)* attrs = si->auth_attr;
+  if (content == nullptr || md == nullptr || sk_X509_ATTRIBUTE_num(attrs) <= 0) return false;
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  ASN1_OCTET_STRING* claimed = PKCS7_digest_from_attributes(attrs);
+  if (EVP_Digest(ASN1_STRING_get0_data(content), static_cast<size_t>(ASN1_STRING_length(content)),
+                 digest, &len, md, nullptr) != 1 ||
+      claimed == nullptr || ASN1_STRING_length(claimed) != static_cast<int>(len) ||
+      std::memcmp(ASN1_STRING_get0_data(claimed), digest, len) != 0) {
+    return false;
+  }
+  unsigned char* der = nullptr;
+  const int der_len =
+      ASN1_item_i2d(reinterpret_cast<ASN1_VALUE*>(attrs), &der, ASN1_ITEM_rptr(PKCS7_ATTR_VERIFY));
+  if (der_len <= 0) return false;
+  const std::string_view msg(reinterpret_cast<char*>(der), static_cast<size_t>(der_len));
+  const std::string_view sig(reinterpret_cast<const char*>(ASN1_STRING_get0_data(si->enc_digest)),
+                             static_cast<size_t>(ASN1_STRING_length(si->enc_digest)));
+  const bool ok = fixed != nullptr ? fixed->Verify(md, msg, sig)
+                                   : VerifySig(X509_get0_pubkey(signer), md, msg, sig);
+  OPENSSL_free(der);
+  return ok;
+}
+
 // The token's single SignerInfo is this TSA's signing certificate and its signature verifies.
 bool TsaSigned(PKCS7* token, const Authority& tsa) {
   if (tsa.signer_chain == nullptr || token == nullptr || !PKCS7_type_is_signed(token) ||
@@ -127,12 +167,7 @@ bool TsaSigned(PKCS7* token, const Authority& tsa) {
   if (!signers || sk_X509_num(signers.get()) != 1) return false;
   X509* signer = sk_X509_value(signers.get(), 0);
   if (signer != tsa.chain[0].get() || !EssNamesSigner(si, tsa)) return false;
-  std::unique_ptr<BIO, BioFree> p7bio(PKCS7_dataInit(token, nullptr));
-  if (!p7bio) return false;
-  char buf[4096];
-  while (BIO_read(p7bio.get(), buf, sizeof(buf)) > 0) {
-  }
-  return PKCS7_signatureVerify(p7bio.get(), token, si, signer) == 1;
+  return SignerInfoVerifies(token, si, signer, tsa.fixed_key[0].get());
 }
 
 }  // namespace
