@@ -70,7 +70,8 @@ struct FixedKeyEcdsa::State {
   GroupPtr g;      // the curve, generator G, with precomputation
   GroupPtr q;      // the same curve with the public key Q as generator, with precomputation
   PointPtr q_gen;  // Q (also the dummy point of the zero-scalar term, see Mul)
-  const BIGNUM* order = nullptr;  // owned by g
+  const BIGNUM* order = nullptr;                // owned by g
+  std::unique_ptr<BIGNUM, BnFree> p{BN_new()};  // the field prime
   int order_bits = 0;
 };
 
@@ -97,7 +98,8 @@ std::unique_ptr<FixedKeyEcdsa> FixedKeyEcdsa::Make(EVP_PKEY* key) {
       EC_GROUP_set_generator(s->q.get(), s->q_gen.get(), EC_GROUP_get0_order(s->g.get()),
                              EC_GROUP_get0_cofactor(s->g.get())) == 1 &&
       EC_GROUP_precompute_mult(s->g.get(), nullptr) == 1 &&
-      EC_GROUP_precompute_mult(s->q.get(), nullptr) == 1;
+      EC_GROUP_precompute_mult(s->q.get(), nullptr) == 1 && s->p &&
+      EC_GROUP_get_curve(s->g.get(), s->p.get(), nullptr, nullptr, nullptr) == 1;
   ERR_clear_error();
   if (!ok) return nullptr;
   s->order = EC_GROUP_get0_order(s->g.get());
@@ -128,6 +130,28 @@ bool Mul(const EC_GROUP* group, EC_POINT* out, const BIGNUM* k, const EC_POINT* 
   const EC_POINT* points[1] = {dummy};
   const BIGNUM* scalars[1] = {zero};
   return EC_POINTs_mul(group, out, k, 1, points, scalars, ctx) == 1;
+}
+
+// x(R) mod n == r without the field inversion of an affine conversion: with R = (X, Y, Z) in
+// Jacobian coordinates (Z != 0), x(R) = X / Z^2, and since 0 <= x(R) < p, x(R) mod n == r
+// exactly when x(R) is r or, if r + n < p, r + n; each is tested as X == c * Z^2 (mod p).
+bool XModOrderIs(const EC_GROUP* g, const BIGNUM* p, const BIGNUM* order, const EC_POINT* pt,
+                 const BIGNUM* r, BIGNUM* tmp, BN_CTX* ctx) {
+  BN_CTX_start(ctx);
+  BIGNUM* x = BN_CTX_get(ctx);
+  BIGNUM* z = BN_CTX_get(ctx);
+  BIGNUM* z2 = BN_CTX_get(ctx);
+  bool match = false;
+  if (z2 != nullptr && EC_POINT_get_Jprojective_coordinates_GFp(g, pt, x, nullptr, z, ctx) == 1 &&
+      !BN_is_zero(z) && BN_mod_sqr(z2, z, p, ctx) == 1 && BN_mod_mul(tmp, r, z2, p, ctx) == 1) {
+    match = BN_cmp(tmp, x) == 0;
+    if (!match && BN_add(tmp, r, order) == 1 && BN_cmp(tmp, p) < 0 &&
+        BN_mod_mul(tmp, tmp, z2, p, ctx) == 1) {
+      match = BN_cmp(tmp, x) == 0;
+    }
+  }
+  BN_CTX_end(ctx);
+  return match;
 }
 
 }  // namespace
@@ -169,8 +193,7 @@ bool FixedKeyEcdsa::VerifyDigest(std::string_view digest, std::string_view der_s
          Mul(s_->q.get(), p2.get(), u2, s_->q_gen.get(), zero, ctx.get()) &&
          EC_POINT_add(s_->g.get(), p1.get(), p1.get(), p2.get(), ctx.get()) == 1 &&
          EC_POINT_is_at_infinity(s_->g.get(), p1.get()) == 0 &&
-         EC_POINT_get_affine_coordinates(s_->g.get(), p1.get(), x, nullptr, ctx.get()) == 1 &&
-         BN_nnmod(x, x, s_->order, ctx.get()) == 1 && BN_cmp(x, r) == 0;
+         XModOrderIs(s_->g.get(), s_->p.get(), s_->order, p1.get(), r, x, ctx.get());
   }
   BN_CTX_end(ctx.get());
   ERR_clear_error();

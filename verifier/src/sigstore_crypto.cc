@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 
 #include <array>
+#include <cstring>
 #include <ctime>
 
 #include "sigstore_internal.h"
@@ -42,7 +43,8 @@ bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {
 }  // namespace
 
 bool StrictBase64Decode(std::string_view b64, std::string* out) {
-  if (b64.find_first_of("\r\n") != std::string_view::npos) {
+  if (std::memchr(b64.data(), '\n', b64.size()) != nullptr ||
+      std::memchr(b64.data(), '\r', b64.size()) != nullptr) {
     std::string joined;  // line breaks are skipped, as Go's decoder does
     joined.reserve(b64.size());
     for (char c : b64) {
@@ -51,30 +53,36 @@ bool StrictBase64Decode(std::string_view b64, std::string* out) {
     return StrictBase64Decode(joined, out);
   }
   if (b64.size() % 4 != 0) return false;
+  if (b64.empty()) return true;
   size_t pad = 0;
-  if (!b64.empty() && b64.back() == '=')
-    pad = (b64.size() >= 2 && b64[b64.size() - 2] == '=') ? 2 : 1;
+  if (b64.back() == '=') pad = (b64.size() >= 2 && b64[b64.size() - 2] == '=') ? 2 : 1;
   const size_t base = out->size();
   out->resize(base + b64.size() / 4 * 3);
   char* dst = out->data() + base;
-  for (size_t i = 0; i < b64.size(); i += 4) {
-    const bool last = i + 4 == b64.size();
-    int v[4];
-    for (size_t j = 0; j < 4; ++j) {
-      const char c = b64[i + j];
-      if (c == '=' && last && j >= 4 - pad) {
-        v[j] = 0;
-        continue;
-      }
-      v[j] = kB64[static_cast<unsigned char>(c)];
-      if (v[j] < 0) return false;
-    }
-    const uint32_t n =
-        (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-    *dst++ = static_cast<char>(n >> 16);
-    *dst++ = static_cast<char>(n >> 8);
-    *dst++ = static_cast<char>(n);
+  const auto* src = reinterpret_cast<const unsigned char*>(b64.data());
+  // Every quad but the last: four alphabet characters ('=' maps to -1 like any non-alphabet
+  // byte, so padding before the end is rejected here).
+  const size_t full = b64.size() - 4;
+  for (size_t i = 0; i < full; i += 4, dst += 3) {
+    const int32_t a = kB64[src[i]], b = kB64[src[i + 1]], c = kB64[src[i + 2]],
+                  d = kB64[src[i + 3]];
+    if ((a | b | c | d) < 0) return false;
+    const uint32_t n = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
+    dst[0] = static_cast<char>(n >> 16);
+    dst[1] = static_cast<char>(n >> 8);
+    dst[2] = static_cast<char>(n);
   }
+  int v[4];
+  for (size_t j = 0; j < 4; ++j) {
+    const unsigned char c = src[full + j];
+    v[j] = (c == '=' && j >= 4 - pad) ? 0 : kB64[c];
+    if (v[j] < 0) return false;
+  }
+  const uint32_t n =
+      (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
+  dst[0] = static_cast<char>(n >> 16);
+  dst[1] = static_cast<char>(n >> 8);
+  dst[2] = static_cast<char>(n);
   out->resize(out->size() - pad);
   return true;
 }
