@@ -13,7 +13,7 @@ FROM debian:bookworm-slim AS runtime
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       ca-certificates curl libssl3 libsqlite3-0 libspdlog1.10 libfmt9 librabbitmq4 \
-      libhiredis0.14 \
+      libhiredis0.14 libsimdjson14 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /var/lib/provbadge --create-home provbadge
 COPY --from=build /build/worker/provbadge /usr/local/bin/provbadge
