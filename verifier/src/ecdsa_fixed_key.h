@@ -10,7 +10,8 @@
 // and one addition (~2.3x faster). Everything else is the ECDSA verification of FIPS 186-5 /
 // SEC 1 §4.1.4 exactly as OpenSSL's ossl_ecdsa_verify performs it: DER signature re-encoded
 // byte-equal (no BER, no trailing bytes), r and s in [1, n-1], the digest's leftmost
-// bits(n) bits, R not the point at infinity, x(R) mod n == r. Tests compare it with
+// bits(n) bits, R not the point at infinity, x(R) mod n == r (compared in Jacobian
+// coordinates, which saves the field inversion of an affine conversion). Tests compare it with
 // EVP_DigestVerify on valid, mutated and edge-case signatures (ecdsa_fixed_key_test.cc).
 //
 // P-256 keys are not handled (Make returns null): OpenSSL's nistz256 code is faster there.
