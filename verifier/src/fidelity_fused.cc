@@ -37,27 +37,33 @@ bool FusedRowChecker::Clean(const std::array<bool, kCandidates>& evaluate, const
     return false;
   }
   // Candidate 0's bytes are the stored row; candidate c's differ from them only in the blocks
-  // the f16 trip changed (path 1) and the flagged ones (FMA variant).
-  for (int c = 1; c < kCandidates; ++c) {
-    if (!evaluate[c]) continue;
-    const bool f16_path = c / 2 == 1, fma = c % 2 == 1;
-    for (uint64_t b = 0; b < blocks_; ++b) {
-      if (!((f16_path && changed_[b]) || (fma && may_differ_[b]))) continue;
-      if (!BlockMatches(b, f16_path, fma, src, stored)) return false;
+  // the f16 trip changed (path 1) and the flagged ones (FMA variant). Candidate 3's block is
+  // candidate 1's where the trip left the block as is.
+  for (uint64_t b = 0; b < blocks_; ++b) {
+    const bool changed = trip && changed_[b], flagged = flags && may_differ_[b];
+    const bool fma_x = (evaluate[1] && flagged) || (evaluate[3] && flagged && !changed);
+    const bool plain_x16 = evaluate[2] && changed, fma_x16 = evaluate[3] && changed;
+    if (!fma_x && !plain_x16 && !fma_x16) continue;
+    const uint8_t* want = stored + b * block_bytes_;
+    float x[32], x16[32];
+    for (int i = 0; i < 32; ++i) {  // bf16 -> binary32: the bits moved up
+      const uint32_t bits =
+          static_cast<uint32_t>(src[b * 64 + 2 * i] | src[b * 64 + 2 * i + 1] << 8) << 16;
+      std::memcpy(&x[i], &bits, 4);
     }
+    if (fma_x && !Matches(x, RoundingVariant::kFma, want)) return false;
+    if (!plain_x16 && !fma_x16) continue;
+    Fp16RoundTripRow(x, 32, x16);
+    if (plain_x16 && !Matches(x16, RoundingVariant::kPlain, want)) return false;
+    if (fma_x16 && !Matches(x16, RoundingVariant::kFma, want)) return false;
   }
   return true;
 }
 
-bool FusedRowChecker::BlockMatches(uint64_t b, bool f16_path, bool fma, const uint8_t* src,
-                                   const uint8_t* stored) {
-  float x[32], x16[32];
+bool FusedRowChecker::Matches(const float* x, RoundingVariant v, const uint8_t* want) const {
   uint8_t block[34];
-  Bf16RowToFp32(src + b * 64, 32, x);
-  if (f16_path) Fp16RoundTripRow(x, 32, x16);
-  QuantizeRowRef(type_, f16_path ? x16 : x, 32,
-                 fma ? RoundingVariant::kFma : RoundingVariant::kPlain, block);
-  return std::memcmp(block, stored + b * block_bytes_, block_bytes_) == 0;
+  QuantizeRowRef(type_, x, 32, v, block);
+  return std::memcmp(block, want, block_bytes_) == 0;
 }
 
 }  // namespace provbadge::verifier::fidelity

@@ -34,7 +34,8 @@ class FusedRowChecker {
   static bool Supports(GgmlType type);
 
  private:
-  bool BlockMatches(uint64_t b, bool f16_path, bool fma, const uint8_t* src, const uint8_t* stored);
+  // QuantizeRowRef of the block of 32 weights at x equals `want`.
+  bool Matches(const float* x, RoundingVariant v, const uint8_t* want) const;
 
   GgmlType type_;
   uint32_t block_bytes_;

@@ -34,6 +34,27 @@ constexpr int BlockBytes(GgmlType t) {
   }
 }
 
+// y == s for blocks of T, compared piece by piece as the kernels store them (fp16 scale, fp16
+// min, qh, quants), so that no load spans two stores (a whole-block compare right after the
+// stores stalls on store forwarding).
+template <GgmlType T>
+PB_INLINE bool SameBlock(const uint8_t* y, const uint8_t* s) {
+  constexpr bool kMin = T == GgmlType::kQ4_1 || T == GgmlType::kQ5_1;
+  constexpr bool kHigh = T == GgmlType::kQ5_0 || T == GgmlType::kQ5_1;
+  constexpr int kQuants = T == GgmlType::kQ8_0 ? 32 : 16;
+  bool same = std::memcmp(y, s, 2) == 0;
+  int at = 2;
+  if constexpr (kMin) {
+    same &= std::memcmp(y + at, s + at, 2) == 0;
+    at += 2;
+  }
+  if constexpr (kHigh) {
+    same &= std::memcmp(y + at, s + at, 4) == 0;
+    at += 4;
+  }
+  return same && std::memcmp(y + at, s + at, kQuants) == 0;
+}
+
 // Bit 31 set in some lane unless the f16 trip provably leaves each weight u (binary32 bits of a
 // bf16 value) as is: a zero, or |u| in f16's normal range [2^-14, 65280] (bits 0x38800000 to
 // 0x477f0000), where a bf16 value's 8 significant bits fit in f16's 11. Integer arithmetic only
@@ -54,18 +75,22 @@ PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, u
   constexpr int kBb = BlockBytes(T);
   for (int64_t i = 0; i < nb; ++i, src += 2 * kQk, stored += kBb) {
     alignas(64) float x[kQk];
-    U u[kQk / W], may{};
+    U may{};
     for (int k = 0; k < kQk / W; ++k) {
       typename Vec<W>::H h;
       std::memcpy(&h, src + 2 * k * W, sizeof h);
-      u[k] = __builtin_convertvector(h, U) << 16;
-      std::memcpy(x + k * W, &u[k], sizeof u[k]);
-      if constexpr (kTrip) may |= TripMayChange<W>(u[k]);
+      const U u = __builtin_convertvector(h, U) << 16;
+      std::memcpy(x + k * W, &u, sizeof u);
+      if constexpr (kTrip) may |= TripMayChange<W>(u);
     }
     bool trip_changes = false;
     if (kTrip && (Reduce<W>(may, OrOp()) & 0x80000000u) != 0) {  // then exactly
       U diff{};
-      for (int k = 0; k < kQk / W; ++k) diff |= simd::Fp16RoundTripV<W>(u[k]) ^ u[k];
+      for (int k = 0; k < kQk / W; ++k) {
+        U u;
+        std::memcpy(&u, x + k * W, sizeof u);
+        diff |= simd::Fp16RoundTripV<W>(u) ^ u;
+      }
       trip_changes = Reduce<W>(diff, OrOp()) != 0;
     }
     uint8_t y[kBb];
@@ -74,7 +99,7 @@ PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, u
       QuantizeLegacyScalar(T, x, y, 1, RoundingVariant::kPlain);
       md = 1;
     }
-    if (std::memcmp(y, stored, kBb) != 0) return false;
+    if (!SameBlock<T>(y, stored)) return false;
     if constexpr (kTrip) changed[i] = trip_changes;
     if constexpr (kFlag) may_differ[i] = md;
   }
