@@ -6,6 +6,8 @@
 // FidelityOptions::eager_candidates (every candidate quantized in full, the code before); the
 // "scalar check" rows the per-row work with the scalar conversions and ports, every candidate
 // on every row (the code before the vectorized legacy kernels).
+// Bandwidth: memcpy (read + write) and a read-only XOR stream; the GB/s columns are the bytes
+// the row reads (input + stored) per wall-clock second, 1 thread and all cores.
 // Usage: fidelity_bench [million_weights_per_thread (default 4)] [type label, e.g. Q4_K: only the
 // rows whose label starts with it, "Q4_K=": only that row; for `valgrind --tool=callgrind`]
 #include <time.h>
@@ -211,6 +213,38 @@ double MemcpyGBs(int threads) {
   return 2.0 * n * threads / best / 1e9;  // read + write
 }
 
+// Read-only streaming bandwidth: an XOR over 256 MiB per thread (8x this VM's 32 MiB L3), four
+// 16-byte accumulators (SSE2, this file's baseline), best of 3.
+double ReadGBs(int threads) {
+  typedef uint64_t V __attribute__((vector_size(16)));
+  const size_t n = 256u << 20;
+  std::vector<std::vector<V>> buf(threads, std::vector<V>(n / sizeof(V), V{1, 2}));
+  std::vector<uint64_t> sink(threads);
+  double best = 1e9;
+  for (int rep = 0; rep < 3; ++rep) {
+    std::vector<std::thread> pool;
+    const auto t0 = Clock::now();
+    for (int t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        V a{}, b{}, c{}, d{};
+        const V* p = buf[t].data();
+        for (size_t i = 0; i < n / sizeof(V); i += 4) {
+          a ^= p[i];
+          b ^= p[i + 1];
+          c ^= p[i + 2];
+          d ^= p[i + 3];
+        }
+        const V r = a ^ b ^ c ^ d;
+        sink[t] = r[0] ^ r[1];
+      });
+    }
+    for (auto& th : pool) th.join();
+    best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  for (uint64_t v : sink) g_sink = g_sink + v;
+  return static_cast<double>(n) * threads / best / 1e9;
+}
+
 // The label starts with `only`, or equals it without its trailing '='.
 bool Selected(const char* label, const char* only) {
   const size_t n = std::strlen(only);
@@ -230,8 +264,12 @@ int main(int argc, char** argv) {
   const double bw1 = MemcpyGBs(1), bwn = MemcpyGBs(cores);
   std::printf("memcpy bandwidth (read+write): 1 thread %.1f GB/s, %d threads %.1f GB/s\n", bw1,
               cores, bwn);
-  std::printf("%-22s %14s %14s %14s %14s  %s\n", "type", "1 thread M/s", "all cores M/s",
-              "per core M/s", "per CPU-s M", "check");
+  const double rd1 = ReadGBs(1), rdn = ReadGBs(cores);
+  std::printf("read-only streaming bandwidth: 1 thread %.1f GB/s, %d threads %.1f GB/s\n", rd1,
+              cores, rdn);
+  // GB/s read: the input (bf16 source for the check rows, f32 otherwise) and the stored bytes.
+  std::printf("%-22s %14s %14s %14s %14s %9s %9s  %s\n", "type", "1 thread M/s", "all cores M/s",
+              "per core M/s", "per CPU-s M", "GB/s 1t", "GB/s all", "check");
   struct Case {
     GgmlType type;
     bool scalar;
@@ -249,6 +287,7 @@ int main(int argc, char** argv) {
       {GgmlType::kQ8_0, false, "Q8_0 8 lanes", 8},
       {GgmlType::kQ8_0, false, "Q8_0 4 lanes", 4},
       {GgmlType::kQ8_0, false, "Q8_0 check", 0, true},
+      {GgmlType::kQ8_0, false, "Q8_0 check 8 lanes", 8, true},
       {GgmlType::kQ8_0, false, "Q8_0 eager check", 0, true, true},
       {GgmlType::kQ8_0, true, "Q8_0 scalar check", 0, true},
       {GgmlType::kQ4_0, false, "Q4_0"},
@@ -256,6 +295,7 @@ int main(int argc, char** argv) {
       {GgmlType::kQ4_0, false, "Q4_0 8 lanes", 8},
       {GgmlType::kQ4_0, false, "Q4_0 4 lanes", 4},
       {GgmlType::kQ4_0, false, "Q4_0 check", 0, true},
+      {GgmlType::kQ4_0, false, "Q4_0 check 8 lanes", 8, true},
       {GgmlType::kQ4_0, false, "Q4_0 eager check", 0, true, true},
       {GgmlType::kQ4_0, false, "Q4_0 check, FMA file", 0, true, false, true},
       {GgmlType::kQ4_0, false, "Q4_0 eager, FMA file", 0, true, true, true},
@@ -263,7 +303,9 @@ int main(int argc, char** argv) {
       {GgmlType::kQ4_1, false, "Q4_1"},
       {GgmlType::kQ4_1, false, "Q4_1 check", 0, true},
       {GgmlType::kQ5_0, false, "Q5_0"},
+      {GgmlType::kQ5_0, false, "Q5_0 check", 0, true},
       {GgmlType::kQ5_1, false, "Q5_1"},
+      {GgmlType::kQ5_1, false, "Q5_1 check", 0, true},
       {GgmlType::kQ2_K, false, "Q2_K"},
       {GgmlType::kQ3_K, false, "Q3_K"},
       {GgmlType::kQ4_K, false, "Q4_K"},
@@ -301,10 +343,12 @@ int main(int argc, char** argv) {
     const double w = static_cast<double>(rows * kRow);
     // The last column divides by the CPU time the threads actually got (both runs): on a
     // machine shared with other jobs it is the meaningful per-core figure.
-    std::printf("%-22s %14.1f %14.1f %14.1f %14.1f  %s\n", c.label, w / t1.wall / 1e6,
+    const double bytes = (c.check ? 2.0 : 4.0) + static_cast<double>(info.block_bytes) /
+                                                     info.block_elems;  // read per weight
+    std::printf("%-22s %14.1f %14.1f %14.1f %14.1f %9.1f %9.1f  %s\n", c.label, w / t1.wall / 1e6,
                 w * cores / tn.wall / 1e6, w / tn.wall / 1e6,
-                w * (1 + cores) / (t1.cpu + tn.cpu) / 1e6,
-                bad1 + badn == 0 ? "bit-exact" : "MISMATCH");
+                w * (1 + cores) / (t1.cpu + tn.cpu) / 1e6, w * bytes / t1.wall / 1e9,
+                w * cores * bytes / tn.wall / 1e9, bad1 + badn == 0 ? "bit-exact" : "MISMATCH");
   }
   return 0;
 }

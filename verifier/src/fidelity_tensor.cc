@@ -4,8 +4,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <optional>
 #include <vector>
 
+#include "fidelity_fused.h"
 #include "gguf_stream_reader.h"
 #include "provbadge/common/limits.h"
 #include "provbadge/verifier/quant.h"
@@ -14,6 +17,11 @@ namespace provbadge::verifier::fidelity {
 namespace {
 
 enum class SourceDtype { kBf16, kF16, kF32 };
+
+// Chunks of at most this much (within limits::kFidelityChunkBytes): the source and GGUF rows
+// of one chunk stay in a core's L2 between the read that copies them in and the check, which
+// then does not stream them from memory a second time (measured in bench/README.md).
+constexpr uint64_t kCacheChunkBytes = 256u << 10;
 
 // Source row `gguf_row` of a permuted Q/K weight: GGUF row h*2*half + r*2 + a holds source
 // row h*2*half + a*half + r (notes/quant.md §3.6).
@@ -55,10 +63,18 @@ class Checker {
     for (int p = 0; p < paths; ++p) {
       for (int v = 0; v < variants; ++v) result_.candidates[p * 2 + v].enabled = true;
     }
-    const uint64_t chunk_rows =
-        std::max<uint64_t>(1, limits::kFidelityChunkBytes / std::max(row_bytes_, src_row_bytes_));
-    gguf_buf_.resize(chunk_rows * row_bytes_);
-    src_buf_.resize(in_.permute_heads ? src_row_bytes_ : chunk_rows * src_row_bytes_);
+    const uint64_t chunk_rows = std::min<uint64_t>(
+        std::max<uint64_t>(1, rows_),
+        std::max<uint64_t>(1, std::min<uint64_t>(limits::kFidelityChunkBytes, kCacheChunkBytes) /
+                                  std::max(row_bytes_, src_row_bytes_)));
+    // Every byte is read into before it is used: no zeroing.
+    gguf_buf_.reset(new uint8_t[chunk_rows * row_bytes_]);
+    src_buf_.reset(new uint8_t[in_.permute_heads ? src_row_bytes_ : chunk_rows * src_row_bytes_]);
+    // The fused fast path: a faithful bf16 file of a legacy type, checked lazily.
+    if (dt_ == SourceDtype::kBf16 && !in_.grid_only && !opt_.eager_candidates &&
+        FusedRowChecker::Supports(gtype_)) {
+      fused_.emplace(gtype_, blocks_per_row_);
+    }
     x_.resize(ne0_);
     x16_.resize(ne0_);
     for (auto& r : ref_) r.resize(row_bytes_);
@@ -70,19 +86,20 @@ class Checker {
       const uint64_t n = std::min(chunk_rows, rows_ - r0);
       if (Status s = ReadGguf(r0, n); !s.ok()) return s.error();
       if (!in_.permute_heads) {
-        if (Status s = ReadSource(r0, n, src_buf_.data()); !s.ok()) return s.error();
+        if (Status s = ReadSource(r0, n, src_buf_.get()); !s.ok()) return s.error();
       }
       for (uint64_t i = 0; i < n; ++i) {
-        const uint8_t* raw = src_buf_.data() + (in_.permute_heads ? 0 : i * src_row_bytes_);
+        const uint8_t* raw = src_buf_.get() + (in_.permute_heads ? 0 : i * src_row_bytes_);
         if (in_.permute_heads) {
-          if (Status s =
-                  ReadSource(SourceRow(r0 + i, rows_, in_.permute_heads), 1, src_buf_.data());
+          if (Status s = ReadSource(SourceRow(r0 + i, rows_, in_.permute_heads), 1, src_buf_.get());
               !s.ok()) {
             return s.error();
           }
         }
+        const uint8_t* gguf_row = gguf_buf_.get() + i * row_bytes_;
+        if (FusedRow(raw, gguf_row)) continue;
         ToFloat(dt_, raw, ne0_, x_.data());
-        CheckRow(r0 + i, gguf_buf_.data() + i * row_bytes_);
+        CheckRow(r0 + i, gguf_row);
       }
     }
     return result_;
@@ -92,7 +109,7 @@ class Checker {
   Status ReadGguf(uint64_t row, uint64_t n) {
     const uint64_t off = in_.data_offset + in_.info->offset + row * row_bytes_;
     return ReadExactly(*in_.gguf, off,
-                       std::as_writable_bytes(std::span(gguf_buf_.data(), n * row_bytes_)),
+                       std::as_writable_bytes(std::span(gguf_buf_.get(), n * row_bytes_)),
                        "gguf.truncated");
   }
 
@@ -110,16 +127,34 @@ class Checker {
     return false;
   }
 
-  void CheckRow(uint64_t row, const uint8_t* gguf_row) {
+  // The candidates this row evaluates. The primary candidate is always evaluated in full;
+  // others stop once they mismatch while another candidate is still clean.
+  std::array<bool, kCandidates> Evaluate() const {
     const bool any_clean = AnyClean();
-    // The primary candidate is always evaluated in full; others stop once they mismatch while
-    // another candidate is still clean.
     std::array<bool, kCandidates> evaluate = {};
     for (int c = 0; c < kCandidates; ++c) {
       const CandidateStats& st = result_.candidates[c];
       evaluate[c] =
           st.enabled && (c == 0 || !any_clean || (st.blocks_mismatch == 0 && st.complete));
     }
+    return evaluate;
+  }
+
+  // The row through the fused fast path while candidate 0 is clean: true when it settled the
+  // row (every evaluated candidate reproduces it, so CheckRow would record nothing but the
+  // candidates it skips); false to evaluate the row in full.
+  bool FusedRow(const uint8_t* raw, const uint8_t* gguf_row) {
+    if (!fused_ || result_.candidates[0].blocks_mismatch != 0) return false;
+    const std::array<bool, kCandidates> evaluate = Evaluate();
+    if (!fused_->Clean(evaluate, raw, gguf_row)) return false;
+    for (int c = 0; c < kCandidates; ++c) {
+      if (result_.candidates[c].enabled && !evaluate[c]) result_.candidates[c].complete = false;
+    }
+    return true;
+  }
+
+  void CheckRow(uint64_t row, const uint8_t* gguf_row) {
+    const std::array<bool, kCandidates> evaluate = Evaluate();
     bool same16 = true;
     const float* x16 = x_.data();  // the bf16 -> f16 -> f32 path's input
     if (evaluate[2] || evaluate[3]) {
@@ -245,7 +280,9 @@ class Checker {
   SourceDtype dt_;
   uint64_t ne0_ = 0, rows_ = 0, row_bytes_ = 0, blocks_per_row_ = 0, src_row_bytes_ = 0;
   TensorCheckResult result_;
-  std::vector<uint8_t> gguf_buf_, src_buf_, may_differ_, block_;
+  std::unique_ptr<uint8_t[]> gguf_buf_, src_buf_;  // one chunk of rows
+  std::vector<uint8_t> may_differ_, block_;
+  std::optional<FusedRowChecker> fused_;
   std::vector<float> x_, x16_, deq_a_, deq_b_;
   std::array<std::vector<uint8_t>, kCandidates> ref_;
   std::vector<uint64_t> todo_;  // CheckDerived's blocks to quantize

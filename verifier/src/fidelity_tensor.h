@@ -1,11 +1,13 @@
 // Streams one GGUF tensor against its source tensor, row by row, and re-derives every block
-// for each candidate (source path x rounding variant). Buffers hold one chunk of rows
-// (limits::kFidelityChunkBytes, at least one row), so memory does not grow with the model.
+// for each candidate (source path x rounding variant). Buffers hold one chunk of rows (at most
+// limits::kFidelityChunkBytes, at least one row), so memory does not grow with the model.
 // Lazily by default: on a row candidate 0 reproduces, another candidate is only re-derived in
 // the blocks where its bytes can differ from candidate 0's (the f16 trip changed the block, or
 // QuantizeRowRefPlainFlagged flags a rounding the FMA variant may take otherwise), and in full
-// as soon as one of those blocks differs. The result is the eager evaluation's
-// (FidelityOptions::eager_candidates), field by field.
+// as soon as one of those blocks differs. On a bf16 source of a legacy type, while candidate 0
+// is clean, a row first goes through the fused fast path (fidelity_fused.h), which settles it
+// when every evaluated candidate reproduces it; any other row takes the path above. The result
+// is the eager evaluation's (FidelityOptions::eager_candidates), field by field.
 //
 // Thread-safety: one call uses its readers from the calling thread only.
 #ifndef PROVBADGE_VERIFIER_SRC_FIDELITY_TENSOR_H_

@@ -15,6 +15,7 @@ namespace provbadge::verifier::quant_internal {
 namespace {
 
 using simd::Bits;
+using simd::Fp16RoundTripV;
 using simd::FromBits;
 using simd::Load;
 using simd::OrOp;
@@ -118,21 +119,6 @@ PB_INLINE void Fp32ToBf16Impl(const float* x, int64_t n, uint8_t* out) {
     const uint16_t h = Fp32ToBf16(x[i]);
     std::memcpy(out + 2 * i, &h, 2);
   }
-}
-
-// Fp16ToFp32(Fp32ToFp16(x)) per lane without forming the binary16 bits: the same roundings
-// (integer rounding of the low 13 mantissa bits; |x| + 0.5 - 0.5 below 2^-14), the same
-// infinities (|x| rounds to >= 65520) and NaN (0x7E00 | sign -> quiet NaN with x's sign).
-template <int W>
-PB_INLINE typename Vec<W>::U Fp16RoundTripV(typename Vec<W>::U w) {
-  using U = typename Vec<W>::U;
-  const U abs = w & 0x7fffffffu;
-  const U normal = (abs + 0xfffu + ((abs >> 13) & 1u)) & ~0x1fffu;
-  const typename Vec<W>::F af = FromBits<W>(reinterpret_cast<typename Vec<W>::I>(abs));
-  const U sub = reinterpret_cast<U>(Bits<W>((af + 0.5f) - 0.5f));
-  U r = abs < 0x38800000u ? sub : normal;
-  r = abs >= 0x477ff000u ? (abs > 0x7f800000u ? U{} + 0x7fc00000u : U{} + 0x7f800000u) : r;
-  return r | (w & 0x80000000u);
 }
 
 template <int W>

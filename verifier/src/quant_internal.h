@@ -24,8 +24,19 @@ inline int NearestInt(float f) {
   return (i & 0x007fffff) - 0x00400000;
 }
 
+// Fp32ToFp16, inline for |f| in f16's normal range [2^-14, 65520) (the rounding of the low 13
+// mantissa bits to nearest even, as Fp32ToFp16 does there), the function otherwise.
+inline uint16_t Fp32ToFp16Inline(float f) {
+  uint32_t w;
+  std::memcpy(&w, &f, 4);
+  const uint32_t abs = w & 0x7fffffffu;
+  if (abs - 0x38800000u >= 0x477ff000u - 0x38800000u) return Fp32ToFp16(f);
+  const uint32_t h = ((abs + 0xfffu + ((abs >> 13) & 1u)) >> 13) - (112u << 10);
+  return static_cast<uint16_t>(((w >> 16) & 0x8000u) | h);
+}
+
 inline void StoreFp16(uint8_t* p, float f) {
-  const uint16_t h = Fp32ToFp16(f);
+  const uint16_t h = Fp32ToFp16Inline(f);
   p[0] = static_cast<uint8_t>(h & 0xff);
   p[1] = static_cast<uint8_t>(h >> 8);
 }
@@ -52,6 +63,15 @@ inline void ScaleMinK4(int j, const uint8_t* q, uint8_t* d, uint8_t* m) {
 void QuantizeLegacy(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v,
                     uint8_t* fma_may_differ = nullptr);
 void QuantizeLegacyScalar(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v);
+// The fidelity check's fused step (quant_legacy_fused.cc), legacy types only: whether
+// QuantizeLegacy(type, x, y, nb, kPlain) gives exactly the nb stored blocks at `stored`, where
+// x is the 32 * nb little-endian bf16 values at `src` as binary32 (no row of x is formed).
+// False at the first block that differs (the outputs are then unspecified); when true,
+// changed[b] (if not null) is 1 where Fp16ToFp32(Fp32ToFp16(.)) changes some weight of block b
+// (else 0), and may_differ[b] (if not null; ignored for Q8_0) is the flag
+// QuantizeRowRefPlainFlagged sets for block b. Any other type: false.
+bool FusedLegacyCheckBf16(GgmlType type, const uint8_t* src, const uint8_t* stored, int64_t nb,
+                          uint8_t* changed, uint8_t* may_differ);
 void QuantizeQ2K(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ3K(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ4K(const float* x, uint8_t* y, int64_t nb);

@@ -39,6 +39,8 @@ namespace provbadge::verifier::quant_internal {
 // narrowed it), and the widest.
 int KernelWidth();
 int WidestKernelWidth();
+// The legacy kernels' width: KernelWidth(), except 4 where the 8-lane one lacks FMA.
+int LegacyKernelWidth();
 
 namespace simd {
 
@@ -170,6 +172,21 @@ PB_INLINE void Transpose(const float* const* rows, typename Vec<W>::F* out) {
   if constexpr (W >= 8) TransposeStage<W, 4>(out);
   TransposeStage<W, 2>(out);
   TransposeStage<W, 1>(out);
+}
+
+// Fp16ToFp32(Fp32ToFp16(x)) per lane without forming the binary16 bits: the same roundings
+// (integer rounding of the low 13 mantissa bits; |x| + 0.5 - 0.5 below 2^-14), the same
+// infinities (|x| rounds to >= 65520) and NaN (0x7E00 | sign -> quiet NaN with x's sign).
+template <int W>
+PB_INLINE typename Vec<W>::U Fp16RoundTripV(typename Vec<W>::U w) {
+  using U = typename Vec<W>::U;
+  const U abs = w & 0x7fffffffu;
+  const U normal = (abs + 0xfffu + ((abs >> 13) & 1u)) & ~0x1fffu;
+  const typename Vec<W>::F af = FromBits<W>(reinterpret_cast<typename Vec<W>::I>(abs));
+  const U sub = reinterpret_cast<U>(Bits<W>((af + 0.5f) - 0.5f));
+  U r = abs < 0x38800000u ? sub : normal;
+  r = abs >= 0x477ff000u ? (abs > 0x7f800000u ? U{} + 0x7fc00000u : U{} + 0x7f800000u) : r;
+  return r | (w & 0x80000000u);
 }
 
 // Per sub-block results of stage 1: the scale and the_min, and what re-derives the chosen

@@ -1,0 +1,215 @@
+// The fidelity check's fused fast path against the scalar ports, at every kernel width:
+// FusedLegacyCheckBf16 (quant_legacy_fused.cc: bf16 -> f32, f16-trip test, quantization and
+// compare in one pass) gives the scalar port's verdict, the exact f16-trip block flags and
+// QuantizeRowRefPlainFlagged's FMA flags; FusedRowChecker::Clean is true exactly when every
+// evaluated candidate, quantized in full by the scalar port, reproduces the stored row; the
+// inline binary16 rounding of the block scales equals Fp32ToFp16.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "../../verifier/src/fidelity_fused.h"
+#include "../../verifier/src/quant_internal.h"
+#include "provbadge/verifier/quant.h"
+
+namespace provbadge::verifier {
+namespace {
+
+struct WidthGuard {
+  ~WidthGuard() { SetQuantKernelLanes(0); }
+};
+
+constexpr GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
+                               GgmlType::kQ5_1};
+constexpr int kKinds = 14;
+
+uint16_t Bf16(float f) { return Fp32ToBf16(f); }
+
+// bf16 bits of weight j of a block of `kind`.
+uint16_t Weight(int kind, int j, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.f, 0.02f);
+  switch (kind) {
+    case 0:  // checkpoint-like weights with an outlier
+      return Bf16(normal(rng) * (j == 5 ? 8.f : 1.f));
+    case 1:  // f16's subnormal range: the f16 trip changes some
+      return Bf16(normal(rng) * 1e-4f);
+    case 2:  // zeros
+      return 0;
+    case 3:  // signed zeros next to positives
+      return j % 2 ? 0x8000 : (j % 5 == 0 ? Bf16(0.25f) : 0);
+    case 4:  // +a and -a of the largest magnitude
+      return j == 3 ? Bf16(-0.5f) : (j == 9 ? Bf16(0.5f) : Bf16(normal(rng)));
+    case 5:  // binary32 subnormals
+      return static_cast<uint16_t>((j % 2 ? 0x8000 : 0) | (1 + rng() % 0x7f));
+    case 6:  // beyond f16's range (the trip makes infinities)
+      return Bf16(normal(rng) * 1e7f);
+    case 7:  // infinities
+      return j == 7 ? 0x7f80 : (j == 12 ? 0xff80 : Bf16(normal(rng)));
+    case 8:  // NaNs, one not quiet (the trip changes its bits)
+      return j == 20 ? 0x7f81 : (j == 2 ? 0xffc0 : Bf16(normal(rng)));
+    case 9:  // random bit patterns
+      return static_cast<uint16_t>(rng());
+    case 10:  // half-integer levels (rounding ties, truncation edges)
+      return j == 0 ? Bf16(-8.f)
+                    : Bf16(static_cast<float>(static_cast<int>(rng() % 15) - 7) + 0.5f);
+    case 11:  // maxima around 2^-100 (the kernels' limit)
+      return Bf16((j % 2 ? 0x1p-100f : 0x1.fep-101f) * static_cast<float>(j % 7 - 3));
+    case 12:  // all equal
+      return Bf16(-0.125f);
+    default:  // all negative
+      return Bf16(-std::fabs(normal(rng)) - 0.01f);
+  }
+}
+
+// A row of nb blocks: little-endian bf16 bytes and the same values as binary32.
+struct Row {
+  std::vector<uint8_t> src;
+  std::vector<float> x;
+};
+
+Row MakeRow(int nb, int kind, std::mt19937& rng) {  // kind < 0: every kind in turn
+  Row r;
+  for (int b = 0; b < nb; ++b) {
+    for (int j = 0; j < 32; ++j) {
+      const uint16_t h = Weight(kind < 0 ? b % kKinds : kind, j, rng);
+      r.src.push_back(static_cast<uint8_t>(h & 0xff));
+      r.src.push_back(static_cast<uint8_t>(h >> 8));
+      r.x.push_back(Bf16ToFp32(h));
+    }
+  }
+  return r;
+}
+
+std::vector<uint8_t> Scalar(GgmlType type, const std::vector<float>& x, RoundingVariant v) {
+  std::vector<uint8_t> out(x.size() / 32 *
+                           LookupGgmlType(static_cast<uint32_t>(type))->block_bytes);
+  REQUIRE(QuantizeRowRefScalar(type, x.data(), static_cast<int64_t>(x.size()), v, out.data()));
+  return out;
+}
+
+std::vector<float> Trip(const std::vector<float>& x) {
+  std::vector<float> t(x.size());
+  for (size_t i = 0; i < x.size(); ++i) t[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("fused legacy check: the scalar port's verdict and exact block flags at every width",
+          "[quant][fused]") {
+  WidthGuard guard;
+  std::mt19937 rng(314);
+  int widths = 0;
+  for (int lanes : {4, 8, 16}) {
+    if (!SetQuantKernelLanes(lanes)) continue;
+    ++widths;
+    for (int kind = -1; kind < kKinds; ++kind) {
+      const int nb = kind < 0 ? 3 * kKinds + 1 : 3;
+      const Row row = MakeRow(nb, kind, rng);
+      const std::vector<float> trip = Trip(row.x);
+      for (GgmlType type : kTypes) {
+        INFO("lanes " << lanes << " kind " << kind << " type " << static_cast<int>(type));
+        const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
+        std::vector<uint8_t> plain = Scalar(type, row.x, RoundingVariant::kPlain);
+        const std::vector<uint8_t> fma = Scalar(type, row.x, RoundingVariant::kFma);
+        std::vector<uint8_t> changed(nb, 7), may(nb, 7), ref_may(nb), out(plain.size());
+        REQUIRE(quant_internal::FusedLegacyCheckBf16(type, row.src.data(), plain.data(), nb,
+                                                     changed.data(), may.data()));
+        CHECK(quant_internal::FusedLegacyCheckBf16(type, row.src.data(), plain.data(), nb, nullptr,
+                                                   nullptr));
+        const bool flagged =
+            QuantizeRowRefPlainFlagged(type, row.x.data(), nb * 32, out.data(), ref_may.data());
+        for (int b = 0; b < nb; ++b) {
+          const bool trip_changes = std::memcmp(&trip[b * 32], &row.x[b * 32], 128) != 0;
+          CHECK(changed[b] == trip_changes);
+          if (!flagged) continue;
+          CHECK(may[b] == ref_may[b]);
+          if (std::memcmp(&plain[b * bb], &fma[b * bb], bb) != 0) CHECK(may[b] == 1);
+        }
+        // One changed byte anywhere (the last block included) fails the row.
+        for (int b : {0, nb / 2, nb - 1}) {
+          const size_t at = b * bb + rng() % bb;
+          plain[at] ^= 0x04;
+          CHECK(!quant_internal::FusedLegacyCheckBf16(type, row.src.data(), plain.data(), nb,
+                                                      changed.data(), may.data()));
+          plain[at] ^= 0x04;
+        }
+      }
+    }
+  }
+  CHECK(widths >= 1);
+  std::vector<uint8_t> src(64), stored(144);
+  CHECK(!quant_internal::FusedLegacyCheckBf16(GgmlType::kQ4_K, src.data(), stored.data(), 1,
+                                              nullptr, nullptr));
+}
+
+TEST_CASE("fused row checker: clean exactly when every evaluated candidate reproduces the row",
+          "[fidelity][fused]") {
+  WidthGuard guard;
+  std::mt19937 rng(2718);
+  int clean = 0, unclean = 0;
+  for (int lanes : {4, 8, 16}) {
+    if (!SetQuantKernelLanes(lanes)) continue;
+    for (int i = 0; i < 200; ++i) {
+      const GgmlType type = kTypes[i % 5];
+      const bool has_fma = HasFmaVariant(type);
+      const int nb = 1 + static_cast<int>(rng() % 9);
+      // Mostly weights, some special blocks (f16-changed ones often).
+      Row row = MakeRow(nb, 0, rng);
+      for (int b = 0; b < nb; ++b) {
+        if (rng() % 3 != 0) continue;
+        const int kind = rng() % 2 ? 1 : static_cast<int>(rng() % kKinds);
+        const Row special = MakeRow(1, kind, rng);
+        std::copy(special.src.begin(), special.src.end(), row.src.begin() + b * 64);
+        std::copy(special.x.begin(), special.x.end(), row.x.begin() + b * 32);
+      }
+      const std::vector<float> trip = Trip(row.x);
+      std::array<std::vector<uint8_t>, 4> cand;
+      for (int c = 0; c < 4; ++c) {
+        cand[c] = Scalar(type, c / 2 ? trip : row.x,
+                         c % 2 && has_fma ? RoundingVariant::kFma : RoundingVariant::kPlain);
+      }
+      std::vector<uint8_t> stored = cand[rng() % 4];
+      if (rng() % 4 == 0) stored[rng() % stored.size()] ^= 0x10;
+      fidelity::FusedRowChecker checker(type, nb);
+      for (int mask = 1; mask < 16; mask += 2) {  // candidate 0 always evaluated
+        std::array<bool, 4> evaluate = {};
+        bool expected = true;
+        for (int c = 0; c < 4; ++c) {
+          evaluate[c] = (mask >> c & 1) && (has_fma || c % 2 == 0);
+          if (evaluate[c]) expected &= cand[c] == stored;
+        }
+        INFO("lanes " << lanes << " case " << i << " mask " << mask);
+        const bool got = checker.Clean(evaluate, row.src.data(), stored.data());
+        CHECK(got == expected);
+        (got ? clean : unclean) += 1;
+      }
+    }
+  }
+  CHECK(clean > 100);
+  CHECK(unclean > 100);
+}
+
+TEST_CASE("the block scales' inline binary16 rounding equals Fp32ToFp16", "[quant][fused]") {
+  std::mt19937 rng(1);
+  // Every exponent, both signs, every value of the 13 bits rounded away, a few of the 10 kept.
+  for (uint32_t e = 0; e < 256; ++e) {
+    for (uint32_t hi : {0u, 1u, 0x3feu, 0x3ffu, static_cast<uint32_t>(rng() % 0x400)}) {
+      for (uint32_t lo = 0; lo < 0x2000; ++lo) {
+        for (uint32_t sign : {0u, 0x80000000u}) {
+          const uint32_t w = sign | e << 23 | hi << 13 | lo;
+          float f;
+          std::memcpy(&f, &w, 4);
+          if (quant_internal::Fp32ToFp16Inline(f) != Fp32ToFp16(f)) {
+            FAIL("bits " << w);
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace provbadge::verifier

@@ -1,0 +1,167 @@
+// The fidelity check's fused step for legacy types from a bf16 source (FusedLegacyCheckBf16,
+// quant_internal.h): per block of 32, the bf16 values widened to binary32 in registers (a shift,
+// exact), the f16-trip test on the same vectors (Fp16RoundTripV, the lanes of
+// Fp16RoundTripRow), the block kernel of quant_legacy_block.h (the scalar port for the blocks
+// it declines, exactly as QuantizeLegacy) into a block on the stack, and one compare with the
+// stored block. No row of floats or quantized bytes is formed. Widths and dispatch as
+// QuantizeLegacy (LegacyKernelWidth).
+#include "quant_legacy_block.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "the fused check loads little-endian 16-bit values directly"
+#endif
+
+namespace provbadge::verifier::quant_internal {
+namespace {
+
+using legacy::QuantizeBlock;
+using simd::OrOp;
+using simd::Reduce;
+using simd::Vec;
+
+constexpr int BlockBytes(GgmlType t) {
+  switch (t) {
+    case GgmlType::kQ8_0:
+      return 34;
+    case GgmlType::kQ4_0:
+      return 18;
+    case GgmlType::kQ4_1:
+      return 20;
+    case GgmlType::kQ5_0:
+      return 22;
+    default:  // Q5_1
+      return 24;
+  }
+}
+
+// y == s for blocks of T, compared piece by piece as the kernels store them (fp16 scale, fp16
+// min, qh, quants), so that no load spans two stores (a whole-block compare right after the
+// stores stalls on store forwarding).
+template <GgmlType T>
+PB_INLINE bool SameBlock(const uint8_t* y, const uint8_t* s) {
+  constexpr bool kMin = T == GgmlType::kQ4_1 || T == GgmlType::kQ5_1;
+  constexpr bool kHigh = T == GgmlType::kQ5_0 || T == GgmlType::kQ5_1;
+  constexpr int kQuants = T == GgmlType::kQ8_0 ? 32 : 16;
+  bool same = std::memcmp(y, s, 2) == 0;
+  int at = 2;
+  if constexpr (kMin) {
+    same &= std::memcmp(y + at, s + at, 2) == 0;
+    at += 2;
+  }
+  if constexpr (kHigh) {
+    same &= std::memcmp(y + at, s + at, 4) == 0;
+    at += 4;
+  }
+  return same && std::memcmp(y + at, s + at, kQuants) == 0;
+}
+
+// Bit 31 set in some lane unless the f16 trip provably leaves each weight u (binary32 bits of a
+// bf16 value) as is: a zero, or |u| in f16's normal range [2^-14, 65280] (bits 0x38800000 to
+// 0x477f0000), where a bf16 value's 8 significant bits fit in f16's 11. Integer arithmetic only
+// (GCC scalarizes combined compares of some widths): with a = |u| (< 2^31) and d = a - 1,
+// 0x477f0000 - a is negative iff a > 0x477f0000, and (d - 0x387fffff) & ~d iff 0 < a < 2^-14
+// (a = 0 makes ~d zero).
+template <int W>
+PB_INLINE typename Vec<W>::U TripMayChange(typename Vec<W>::U u) {
+  const typename Vec<W>::U a = u & 0x7fffffffu, d = a - 1u;
+  return (0x477f0000u - a) | ((d - 0x387fffffu) & ~d);
+}
+
+// kFlag: set may_differ; kTrip: set changed.
+template <int W, GgmlType T, bool kFlag, bool kTrip>
+PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, uint8_t* changed,
+                        uint8_t* may_differ) {
+  using U = typename Vec<W>::U;
+  constexpr int kBb = BlockBytes(T);
+  for (int64_t i = 0; i < nb; ++i, src += 2 * kQk, stored += kBb) {
+    alignas(64) float x[kQk];
+    U may{};
+    for (int k = 0; k < kQk / W; ++k) {
+      typename Vec<W>::H h;
+      std::memcpy(&h, src + 2 * k * W, sizeof h);
+      const U u = __builtin_convertvector(h, U) << 16;
+      std::memcpy(x + k * W, &u, sizeof u);
+      if constexpr (kTrip) may |= TripMayChange<W>(u);
+    }
+    bool trip_changes = false;
+    if (kTrip && (Reduce<W>(may, OrOp()) & 0x80000000u) != 0) {  // then exactly
+      U diff{};
+      for (int k = 0; k < kQk / W; ++k) {
+        U u;
+        std::memcpy(&u, x + k * W, sizeof u);
+        diff |= simd::Fp16RoundTripV<W>(u) ^ u;
+      }
+      trip_changes = Reduce<W>(diff, OrOp()) != 0;
+    }
+    uint8_t y[kBb];
+    uint8_t md = 0;
+    if (!QuantizeBlock<W, T, kFlag>(x, y, false, &md)) {
+      QuantizeLegacyScalar(T, x, y, 1, RoundingVariant::kPlain);
+      md = 1;
+    }
+    if (!SameBlock<T>(y, stored)) return false;
+    if constexpr (kTrip) changed[i] = trip_changes;
+    if constexpr (kFlag) may_differ[i] = md;
+  }
+  return true;
+}
+
+template <int W, GgmlType T>
+PB_INLINE bool Fused(const uint8_t* src, const uint8_t* stored, int64_t nb, uint8_t* ch,
+                     uint8_t* md) {
+  if constexpr (T != GgmlType::kQ8_0) {  // no FMA variant, no flags
+    if (md && ch) return FusedRow<W, T, true, true>(src, stored, nb, ch, md);
+    if (md) return FusedRow<W, T, true, false>(src, stored, nb, ch, md);
+  }
+  if (ch) return FusedRow<W, T, false, true>(src, stored, nb, ch, md);
+  return FusedRow<W, T, false, false>(src, stored, nb, ch, md);
+}
+
+template <int W>
+PB_INLINE bool FusedImpl(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb,
+                         uint8_t* ch, uint8_t* md) {
+  switch (t) {
+    case GgmlType::kQ8_0:
+      return Fused<W, GgmlType::kQ8_0>(src, stored, nb, ch, md);
+    case GgmlType::kQ4_0:
+      return Fused<W, GgmlType::kQ4_0>(src, stored, nb, ch, md);
+    case GgmlType::kQ4_1:
+      return Fused<W, GgmlType::kQ4_1>(src, stored, nb, ch, md);
+    case GgmlType::kQ5_0:
+      return Fused<W, GgmlType::kQ5_0>(src, stored, nb, ch, md);
+    case GgmlType::kQ5_1:
+      return Fused<W, GgmlType::kQ5_1>(src, stored, nb, ch, md);
+    default:
+      return false;
+  }
+}
+
+bool Fused4(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb, uint8_t* ch,
+            uint8_t* md) {
+  return FusedImpl<4>(t, src, stored, nb, ch, md);
+}
+#if PB_QUANT_WIDE
+PB_TARGET_AVX2_FMA bool Fused8(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb,
+                               uint8_t* ch, uint8_t* md) {
+  return FusedImpl<8>(t, src, stored, nb, ch, md);
+}
+PB_TARGET_AVX512 bool Fused16(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb,
+                              uint8_t* ch, uint8_t* md) {
+  return FusedImpl<16>(t, src, stored, nb, ch, md);
+}
+#endif
+
+}  // namespace
+
+bool FusedLegacyCheckBf16(GgmlType type, const uint8_t* src, const uint8_t* stored, int64_t nb,
+                          uint8_t* changed, uint8_t* may_differ) {
+  if (type == GgmlType::kQ8_0) may_differ = nullptr;
+#if PB_QUANT_WIDE
+  const int w = LegacyKernelWidth();
+  if (w == 16) return Fused16(type, src, stored, nb, changed, may_differ);
+  if (w == 8) return Fused8(type, src, stored, nb, changed, may_differ);
+#endif
+  return Fused4(type, src, stored, nb, changed, may_differ);
+}
+
+}  // namespace provbadge::verifier::quant_internal
