@@ -7,7 +7,10 @@
 // artifact, the RFC 6962 leaf and audit-path nodes, DSSE payload/PAE digests, the RFC 3161
 // message imprint and CMS content digest). Every extracted verification is checked to succeed
 // at setup, so the list is the real one. Parsing (JSON, DER, X.509) is deliberately not an
-// "operation": it is the overhead the 1.25x budget is about.
+// "operation": it is the overhead the 1.25x budget is about. The operations are timed twice:
+// all through EVP_DigestVerify, and as the verifier runs them (the trusted root's P-384/P-521
+// keys through FixedKeyEcdsa, verifier/src/ecdsa_fixed_key.h); `ratio` is the full verification
+// against the latter, `evp_ratio` against the former.
 //
 // Usage: openssl_ops_bench <sigstore-conformance dir> [seconds]
 // Prints one line per case (best single-run microseconds of the ops and of the verification,
