@@ -46,11 +46,7 @@ bool FusedRowChecker::Clean(const std::array<bool, kCandidates>& evaluate, const
     if (!fma_x && !plain_x16 && !fma_x16) continue;
     const uint8_t* want = stored + b * block_bytes_;
     float x[32], x16[32];
-    for (int i = 0; i < 32; ++i) {  // bf16 -> binary32: the bits moved up
-      const uint32_t bits =
-          static_cast<uint32_t>(src[b * 64 + 2 * i] | src[b * 64 + 2 * i + 1] << 8) << 16;
-      std::memcpy(&x[i], &bits, 4);
-    }
+    Bf16RowToFp32(src + b * 64, 32, x);
     if (fma_x && !Matches(x, RoundingVariant::kFma, want)) return false;
     if (!plain_x16 && !fma_x16) continue;
     Fp16RoundTripRow(x, 32, x16);

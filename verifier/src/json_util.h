@@ -1,5 +1,6 @@
-// Bounded JSON parsing for untrusted input: the common nesting-depth pre-scan (nlohmann's parser
-// recurses, so a deep document could exhaust the stack) and a non-throwing parse.
+// Bounded JSON parsing for untrusted input: the common nesting-depth pre-scan (the conversion
+// into nlohmann::json recurses, so a deep document could exhaust the stack) and a non-throwing
+// parse (simdjson, converted to nlohmann::json; json_util.cc).
 //
 // Thread-safety: reentrant.
 #ifndef PROVBADGE_VERIFIER_SRC_JSON_UTIL_H_

@@ -109,7 +109,7 @@ PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, u
 template <int W, GgmlType T>
 PB_INLINE bool Fused(const uint8_t* src, const uint8_t* stored, int64_t nb, uint8_t* ch,
                      uint8_t* md) {
-  if constexpr (T != GgmlType::kQ8_0) {  // no FMA variant, no flags
+  if constexpr (T != GgmlType::kQ8_0) {  // Q8_0 has no FMA variant, so never flags
     if (md && ch) return FusedRow<W, T, true, true>(src, stored, nb, ch, md);
     if (md) return FusedRow<W, T, true, false>(src, stored, nb, ch, md);
   }

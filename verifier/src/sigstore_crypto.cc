@@ -40,6 +40,14 @@ bool ParseDigits(std::string_view s, size_t pos, size_t n, int* out) {
   return true;
 }
 
+// The 3 bytes of one quad of 6-bit values.
+void PutQuad(uint32_t a, uint32_t b, uint32_t c, uint32_t d, char* dst) {
+  const uint32_t n = (a << 18) | (b << 12) | (c << 6) | d;
+  dst[0] = static_cast<char>(n >> 16);
+  dst[1] = static_cast<char>(n >> 8);
+  dst[2] = static_cast<char>(n);
+}
+
 }  // namespace
 
 bool StrictBase64Decode(std::string_view b64, std::string* out) {
@@ -67,10 +75,7 @@ bool StrictBase64Decode(std::string_view b64, std::string* out) {
     const int32_t a = kB64[src[i]], b = kB64[src[i + 1]], c = kB64[src[i + 2]],
                   d = kB64[src[i + 3]];
     if ((a | b | c | d) < 0) return false;
-    const uint32_t n = (uint32_t(a) << 18) | (uint32_t(b) << 12) | (uint32_t(c) << 6) | uint32_t(d);
-    dst[0] = static_cast<char>(n >> 16);
-    dst[1] = static_cast<char>(n >> 8);
-    dst[2] = static_cast<char>(n);
+    PutQuad(a, b, c, d, dst);
   }
   int v[4];
   for (size_t j = 0; j < 4; ++j) {
@@ -78,11 +83,7 @@ bool StrictBase64Decode(std::string_view b64, std::string* out) {
     v[j] = (c == '=' && j >= 4 - pad) ? 0 : kB64[c];
     if (v[j] < 0) return false;
   }
-  const uint32_t n =
-      (uint32_t(v[0]) << 18) | (uint32_t(v[1]) << 12) | (uint32_t(v[2]) << 6) | uint32_t(v[3]);
-  dst[0] = static_cast<char>(n >> 16);
-  dst[1] = static_cast<char>(n >> 8);
-  dst[2] = static_cast<char>(n);
+  PutQuad(v[0], v[1], v[2], v[3], dst);
   out->resize(out->size() - pad);
   return true;
 }
@@ -130,6 +131,11 @@ bool VerifySig(EVP_PKEY* key, const EVP_MD* md, std::string_view msg, std::strin
   }
   ERR_clear_error();
   return rc == 1;
+}
+
+bool VerifySig(EVP_PKEY* key, const FixedKeyEcdsa* fixed, const EVP_MD* md, std::string_view msg,
+               std::string_view sig) {
+  return fixed != nullptr ? fixed->Verify(md, msg, sig) : VerifySig(key, md, msg, sig);
 }
 
 bool VerifyPrehashedSha256(EVP_PKEY* key, std::string_view digest32, std::string_view sig) {

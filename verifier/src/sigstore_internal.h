@@ -51,6 +51,10 @@ std::string Hex(std::string_view raw);
 // for P-521, none (nullptr) for Ed25519.
 const EVP_MD* DefaultMd(EVP_PKEY* key);
 bool VerifySig(EVP_PKEY* key, const EVP_MD* md, std::string_view msg, std::string_view sig);
+// The same for a trusted-root key: through `fixed`, its fixed-base verifier, when it has one
+// (ecdsa_fixed_key.h), else VerifySig.
+bool VerifySig(EVP_PKEY* key, const FixedKeyEcdsa* fixed, const EVP_MD* md, std::string_view msg,
+               std::string_view sig);
 // Verifies over a precomputed SHA-256 digest (digest mode); false for Ed25519.
 bool VerifyPrehashedSha256(EVP_PKEY* key, std::string_view digest32, std::string_view sig);
 PkeyPtr KeyFromSpkiDer(std::string_view der);

@@ -61,9 +61,7 @@ int IssuerIndex(const Authority& a, const LeafCertificate& leaf) {
     if (!leaf.akid.empty() && !a.skid[j].empty() && leaf.akid != a.skid[j]) continue;
     EVP_PKEY* key = X509_get0_pubkey(a.chain[j].get());
     if (key == nullptr || EVP_PKEY_get_base_id(key) != leaf.sig_key_type) continue;
-    const FixedKeyEcdsa* fixed = a.fixed_key[j].get();
-    if (fixed != nullptr ? fixed->Verify(leaf.sig_md, leaf.tbs, leaf.signature)
-                         : VerifySig(key, leaf.sig_md, leaf.tbs, leaf.signature)) {
+    if (VerifySig(key, a.fixed_key[j].get(), leaf.sig_md, leaf.tbs, leaf.signature)) {
       return static_cast<int>(j);
     }
   }

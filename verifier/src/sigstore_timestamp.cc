@@ -146,8 +146,7 @@ bool SignerInfoVerifies(PKCS7* token, PKCS7_SIGNER_INFO* si, X509* signer,
   const std::string_view msg(reinterpret_cast<char*>(der), static_cast<size_t>(der_len));
   const std::string_view sig(reinterpret_cast<const char*>(ASN1_STRING_get0_data(si->enc_digest)),
                              static_cast<size_t>(ASN1_STRING_length(si->enc_digest)));
-  const bool ok = fixed != nullptr ? fixed->Verify(md, msg, sig)
-                                   : VerifySig(X509_get0_pubkey(signer), md, msg, sig);
+  const bool ok = VerifySig(X509_get0_pubkey(signer), fixed, md, msg, sig);
   OPENSSL_free(der);
   return ok;
 }
