@@ -1,8 +1,9 @@
 // Hostile HTTP clients against the real server (docs/threat-model.md, "HTTP"): slowloris
 // headers and bodies cut off by the read timeout, header and body limits per route at and
 // past the bound (Content-Length and chunked), the webhook secret checked through the real
-// header, and hostile request targets never echoed into JSON or SVG. Behaviour only; no
-// timing is asserted beyond "cut off before the trickle ends".
+// header, a refused client drained up to the linger bounds (bytes, silence) and then cut off,
+// and hostile request targets never echoed into JSON or SVG. Behaviour only; no timing is
+// asserted beyond "cut off before the trickle ends" and "closed after the linger timeout".
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -10,12 +11,15 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cerrno>
 #include <chrono>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "in_memory_badge_store.h"
 #include "provbadge/common/limits.h"
@@ -64,6 +68,24 @@ class RawClient {
 
   bool Send(std::string_view data) {
     return ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(data.size());
+  }
+  // Sends `total` bytes of filler in 64 KiB pieces; the bytes sent before the first failure,
+  // with that failure's errno (0 when all were sent). A blocked send gives up after 10 s. The
+  // send buffer is kept small, so "sent" stays close to what the server has read.
+  std::pair<uint64_t, int> SendFiller(uint64_t total) {
+    timeval timeout{10, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+    int send_buffer = 16u << 10;
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof(send_buffer));
+    const std::string piece(64u << 10, 'f');
+    uint64_t sent = 0;
+    while (sent < total) {
+      size_t size = static_cast<size_t>(std::min<uint64_t>(piece.size(), total - sent));
+      ssize_t n = ::send(fd_, piece.data(), size, MSG_NOSIGNAL);
+      if (n < 0) return {sent, errno};
+      sent += static_cast<uint64_t>(n);
+    }
+    return {sent, 0};
   }
   // True once the server closed (EOF or reset) without anything left to read.
   bool PeerClosed() {
@@ -211,6 +233,45 @@ TEST_CASE("http: bodies of exactly the route's limit are read", "[http_hardening
   const std::string secret = "X-Webhook-Secret: s3cret-hook\r\n";
   CHECK(post("/v1/hooks/hub", secret, limits::kMaxHttpWebhookBodyBytes) == 400);
   CHECK(post("/v1/hooks/hub", secret, limits::kMaxHttpWebhookBodyBytes + 1) == 413);
+}
+
+TEST_CASE("http: a refused client is drained for kMaxHttpLingerBytes, then cut off",
+          "[http_hardening]") {
+  Server s;
+  RawClient client(s.server->port());
+  // Refused at its headers; the server answers and half-closes.
+  REQUIRE(
+      client.Send("POST /v1/hooks/hub HTTP/1.1\r\nHost: x\r\nX-Webhook-Secret: s3cret-hook\r\n"
+                  "Content-Length: " +
+                  std::to_string(limits::kMaxHttpWebhookBodyBytes + 1) + "\r\n\r\n"));
+  CHECK(StatusOf(client.ReadAll()) == 413);
+  // The client keeps sending far past the bound: the server stops draining and closes, so
+  // sending fails with a reset (or a broken pipe) rather than blocking or going on forever.
+  auto [sent, error] = client.SendFiller(64u << 20);
+  INFO("sent " << sent << " bytes, errno " << error);
+  CHECK((error == ECONNRESET || error == EPIPE));
+  // At least the bound was taken (not cut off early, as a 64 KiB bound once did to a client
+  // sending a webhook-sized body); the kernel buffers allow some more before the reset.
+  CHECK(sent >= limits::kMaxHttpLingerBytes);
+  // The server still serves everyone else.
+  CHECK(StatusOf(s.Exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) ==
+        200);
+}
+
+TEST_CASE("http: a lingering connection is closed after kHttpLingerTimeout of silence",
+          "[http_hardening]") {
+  Server s;
+  RawClient client(s.server->port());
+  REQUIRE(client.Send("POST /v1/badges/acme/model HTTP/1.1\r\nHost: x\r\nContent-Length: " +
+                      std::to_string(limits::kMaxHttpBodyBytes + 1) + "\r\n\r\n"));
+  CHECK(StatusOf(client.ReadAll()) == 413);
+  // While lingering, the server takes what arrives; once silent past the linger timeout, it
+  // closes, and what the client sends after that is answered with a reset.
+  CHECK(client.SendFiller(1024).second == 0);
+  std::this_thread::sleep_for(limits::kHttpLingerTimeout + 1500ms);
+  auto [sent, error] = client.SendFiller(256u << 10);
+  INFO("sent " << sent << " bytes, errno " << error);
+  CHECK((error == ECONNRESET || error == EPIPE));
 }
 
 TEST_CASE("http: the webhook secret is checked through the real header", "[http_hardening]") {

@@ -125,9 +125,13 @@ inline constexpr size_t kMaxHttpHeaderBytes = 8u << 10;
 inline constexpr uint64_t kMaxHttpBodyBytes = 16u << 10;
 // POST /v1/hooks/hub: the body is a hub webhook payload.
 inline constexpr uint64_t kMaxHttpWebhookBodyBytes = kMaxHubWebhookBytes;
-// The per-connection read buffer, and what a closing connection drains before it resets.
+// The per-connection read buffer.
 inline constexpr size_t kMaxHttpReadBufferBytes = 64u << 10;
-inline constexpr size_t kMaxHttpLingerBytes = 64u << 10;
+// What a closing connection drains (after its half-close) before it is closed outright. A
+// client refused at its headers (413) may still be sending a body as large as the largest one
+// any route takes; draining that much lets it read the response instead of a reset.
+inline constexpr size_t kMaxHttpLingerBytes = 2u << 20;
+static_assert(kMaxHttpLingerBytes >= kMaxHttpWebhookBodyBytes + kMaxHttpHeaderBytes);
 // A whole request (headers and body) must arrive within this time of the first read, however
 // slowly its bytes trickle in (slowloris); a response must be written within the write timeout.
 inline constexpr std::chrono::seconds kHttpReadTimeout{30};
