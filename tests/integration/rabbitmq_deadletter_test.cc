@@ -1,13 +1,16 @@
 // RabbitMQ work queue Q.v2 dead-lettering at least once: a poison message past the delivery
 // limit lands in Q.dead with its reason while the other messages flow; a dead letter whose
 // target is missing or full at that moment stays in Q.v2 and reaches Q.dead once it can; and a
-// publish into a full Q.v2 (reject-publish) is an error, never a silent success.
+// publish into a full Q.v2 (reject-publish) is an error, never a silent success. A browse of
+// Q.dead returns at most kMaxQueueBrowse dead letters, oldest first, and leaves them all there.
 // The fixture retries refused dead letters every 2 s (rabbitmq_up.sh, advanced.config).
 #include <catch2/catch.hpp>
+#include <cstdint>
 #include <set>
 #include <string>
 
 #include "integration/rabbitmq_admin.h"
+#include "provbadge/common/limits.h"
 
 namespace provbadge::queue {
 namespace {
@@ -156,6 +159,42 @@ TEST_CASE("rabbitmq work queue: a publish into a full work queue is an error",
   Ctl("clear_policy '" + policy + "'");
   CHECK(received == accepted);
   CHECK_FALSE(q->Receive(milliseconds(500))->has_value());
+}
+
+TEST_CASE(
+    "rabbitmq dead letters: a browse returns at most kMaxQueueBrowse, oldest first, and "
+    "keeps them all",
+    "[rabbitmq][deadletter]") {
+  RabbitMqQueueOptions o = FixtureOptions(integration::UniqueName("it.browse"));
+  auto q = MustOpen(o);
+  const std::string dead_queue = o.queue + ".dead";
+  // One past the limit, put straight into Q.dead (as dead-lettering would, without the
+  // deliveries each one would take).
+  const int64_t total = static_cast<int64_t>(limits::kMaxQueueBrowse) + 1;
+  {
+    admin::RawChannel raw;
+    for (int64_t i = 0; i < total; ++i) raw.Publish(dead_queue, "m" + std::to_string(i), "{}");
+  }
+  REQUIRE(HasMessages(dead_queue, total));
+  Result<std::vector<DeadLetter>> over = q->ListDeadLetters(limits::kMaxQueueBrowse + 1);
+  INFO((over.ok() ? std::string() : over.error().message()));
+  REQUIRE(over.ok());
+  REQUIRE(over->size() == limits::kMaxQueueBrowse);
+  CHECK(over->front().message_id == "m0");
+  CHECK(over->back().message_id == "m" + std::to_string(limits::kMaxQueueBrowse - 1));
+  Result<std::vector<DeadLetter>> any = q->ListDeadLetters(SIZE_MAX);
+  REQUIRE(any.ok());
+  CHECK(any->size() == limits::kMaxQueueBrowse);
+  // Browsing takes nothing away: every dead letter is still there, in its place.
+  CHECK(HasMessages(dead_queue, total));
+  Result<QueueStats> stats = q->Stats();
+  REQUIRE(stats.ok());
+  CHECK(stats->dead == total);
+  Result<std::vector<DeadLetter>> again = q->ListDeadLetters(1);
+  REQUIRE(again.ok());
+  REQUIRE(again->size() == 1);
+  CHECK(again->front().message_id == "m0");
+  Ctl("delete_queue '" + dead_queue + "'");
 }
 
 }  // namespace
