@@ -52,10 +52,16 @@ class DownQueue : public queue::EventQueue {
 // A blocking loopback client that reads until the server closes.
 class RawClient {
  public:
-  explicit RawClient(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  // receive_buffer > 0: that SO_RCVBUF, set before connecting (a small receive window).
+  explicit RawClient(uint16_t port, int receive_buffer = 0)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
     REQUIRE(fd_ >= 0);
     timeval timeout{10, 0};
     ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+    if (receive_buffer > 0) {
+      ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof(receive_buffer));
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -121,13 +127,15 @@ std::string BodyOf(const std::string& response) {
 }
 
 struct Server {
-  explicit Server(std::chrono::milliseconds read_timeout = limits::kHttpReadTimeout) {
+  explicit Server(std::chrono::milliseconds read_timeout = limits::kHttpReadTimeout,
+                  std::chrono::milliseconds write_timeout = limits::kHttpWriteTimeout) {
     HttpApiOptions options;
     options.queue = &queue;
     options.webhook_secret = "s3cret-hook";
     api = std::make_unique<HttpApi>(store, metrics, nullptr, std::move(options));
     HttpServerOptions server_options;
     server_options.read_timeout = read_timeout;
+    server_options.write_timeout = write_timeout;
     auto started = HttpServer::Start("127.0.0.1:0", 2, *api, server_options);
     REQUIRE(started.ok());
     server = std::move(started).value();
@@ -272,6 +280,33 @@ TEST_CASE("http: a lingering connection is closed after kHttpLingerTimeout of si
   auto [sent, error] = client.SendFiller(256u << 10);
   INFO("sent " << sent << " bytes, errno " << error);
   CHECK((error == ECONNRESET || error == EPIPE));
+}
+
+TEST_CASE("http: a client that stops reading is cut off by the write timeout", "[http_hardening]") {
+  Server s(limits::kHttpReadTimeout, 1s);
+  // Pipelined requests whose responses (tens of MB) are far more than the socket buffers
+  // hold, on a small receive window; the client reads nothing while the server writes.
+  const std::string one = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+  constexpr int kRequests = 20000;
+  std::string pipelined;
+  for (int i = 0; i < kRequests; ++i) pipelined += one;
+  RawClient client(s.server->port(), 4096);
+  client.Send(pipelined);  // may stop short once the server stops reading: either way
+  std::this_thread::sleep_for(3s);
+  // The server gave up on the blocked write and closed: what it had sent, then the end. A
+  // server without the timeout would answer all the requests once the client reads.
+  const std::string got = client.ReadAll();
+  size_t responses = 0;
+  for (size_t at = got.find("HTTP/1.1 200"); at != std::string::npos;
+       at = got.find("HTTP/1.1 200", at + 1)) {
+    ++responses;
+  }
+  INFO(responses << " responses, " << got.size() << " bytes");
+  CHECK(responses > 0);
+  CHECK(responses < static_cast<size_t>(kRequests));
+  CHECK(client.PeerClosed());
+  CHECK(StatusOf(s.Exchange("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")) ==
+        200);
 }
 
 TEST_CASE("http: the webhook secret is checked through the real header", "[http_hardening]") {

@@ -50,7 +50,6 @@ constexpr std::uint64_t kWebhookBodyLimit = limits::kMaxHttpWebhookBodyBytes;
 constexpr std::string_view kWebhookTarget = "/v1/hooks/hub";
 constexpr std::size_t kReadBufferLimit = limits::kMaxHttpReadBufferBytes;
 constexpr std::size_t kLingerByteLimit = limits::kMaxHttpLingerBytes;
-constexpr std::chrono::seconds kWriteTimeout = limits::kHttpWriteTimeout;
 constexpr std::chrono::seconds kLingerTimeout = limits::kHttpLingerTimeout;
 constexpr std::chrono::seconds kDrainTimeout{3};
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
@@ -201,7 +200,7 @@ class Session : public std::enable_shared_from_this<Session> {
     bool close = res->need_eof();
     Message& message = *res;
     response_ = std::move(res);
-    stream_.expires_after(kWriteTimeout);
+    stream_.expires_after(state_->options.write_timeout);
     http::async_write(stream_, message,
                       beast::bind_front_handler(&Session::OnWrite, shared_from_this(), close));
   }
@@ -415,8 +414,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen,
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const std::string& listen, int threads,
                                                       HttpApi& api,
                                                       const HttpServerOptions& options) {
-  if (options.read_timeout <= std::chrono::milliseconds::zero()) {
-    return InvalidInput("http server: the read timeout must be positive");
+  if (options.read_timeout <= std::chrono::milliseconds::zero() ||
+      options.write_timeout <= std::chrono::milliseconds::zero()) {
+    return InvalidInput("http server: the read and write timeouts must be positive");
   }
   if (threads < 1 || threads > kMaxThreads) {
     return InvalidInput("http server: threads must be between 1 and " +

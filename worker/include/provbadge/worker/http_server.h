@@ -18,11 +18,13 @@
 
 namespace provbadge::worker {
 
-// Transport bounds (defaults: provbadge/common/limits.h). Tests shorten the read timeout.
+// Transport bounds (defaults: provbadge/common/limits.h). Tests shorten the timeouts.
 struct HttpServerOptions {
   // A whole request (headers and body) must arrive within this time of its first read, however
   // slowly it trickles in (slowloris); an idle keep-alive connection is closed after it.
   std::chrono::milliseconds read_timeout = limits::kHttpReadTimeout;
+  // One response must be written within this time (a client that stops reading is cut off).
+  std::chrono::milliseconds write_timeout = limits::kHttpWriteTimeout;
 };
 
 class HttpServer {
