@@ -1,11 +1,15 @@
 // The fidelity check of one large Q8_0 tensor from real files, through the production reader
 // (worker OpenLocalFile) with pread copies or mmap views: time, throughput and the process's
-// peak resident memory (VmHWM) and file-backed resident memory at the end (RssFile), to show
+// CPU time (with the kernel's: faults, pread copies), minor faults, peak resident memory
+// (VmHWM) and file-backed resident memory at the end (RssFile), to show
 // memory stays flat in the model size. One mode per run, so VmHWM is that mode's.
 // The files (a bf16 source and its Q8_0 bytes, `GB` GiB of source) are written once into DIR
 // (default /tmp) and reused while their sizes match: the same 256 rows repeated, so generating
 // them is cheap; the check still streams every byte of both files.
 // Usage: fidelity_file_bench GB pread|mmap [DIR]
+#include <sys/resource.h>
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -49,6 +53,13 @@ long StatusKb(const char* key) {
     if (line.rfind(key, 0) == 0) return std::atol(line.c_str() + std::strlen(key));
   }
   return -1;
+}
+
+// This thread's CPU time, user + system (page faults, copies in the kernel).
+double CpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
 std::unique_ptr<v::FileReader> Open(const std::string& path, bool mmap) {
@@ -108,18 +119,24 @@ int main(int argc, char** argv) {
   in.source = &source;
   in.source_reader = source_reader.get();
   const long hwm_before = StatusKb("VmHWM:");
+  rusage ru0{}, ru1{};
+  getrusage(RUSAGE_SELF, &ru0);
   const auto t0 = std::chrono::steady_clock::now();
+  const double c0 = CpuSeconds();
   auto r = v::fidelity::CheckTensor(in, v::FidelityOptions{});
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = CpuSeconds() - c0;
+  getrusage(RUSAGE_SELF, &ru1);
   const bool exact = r.ok() && r->candidates[0].complete && r->candidates[0].blocks_mismatch == 0;
   const double w = static_cast<double>(rows * kRow);
   std::printf(
-      "fidelity_file_bench %s: %.2f GiB bf16 + %.2f GiB Q8_0, %.2f s, %.1f M weights/s, %.2f GB/s "
-      "read; VmHWM %ld kB (before the check %ld kB), RssFile at the end %ld kB; %s\n",
+      "fidelity_file_bench %s: %.2f GiB bf16 + %.2f GiB Q8_0, %.2f s, %.1f M weights/s, %.1f M "
+      "per CPU-s (%.2f CPU-s, %ld minor faults), %.2f GB/s read; VmHWM %ld kB (before the check "
+      "%ld kB), RssFile at the end %ld kB; %s\n",
       argv[2], static_cast<double>(source.end) / (1ull << 30),
-      static_cast<double>(info.size) / (1ull << 30), s, w / s / 1e6,
-      static_cast<double>(source.end + info.size) / s / 1e9, StatusKb("VmHWM:"), hwm_before,
-      StatusKb("RssFile:"),
+      static_cast<double>(info.size) / (1ull << 30), s, w / s / 1e6, w / cpu / 1e6, cpu,
+      ru1.ru_minflt - ru0.ru_minflt, static_cast<double>(source.end + info.size) / s / 1e9,
+      StatusKb("VmHWM:"), hwm_before, StatusKb("RssFile:"),
       exact ? "bit-exact" : (r.ok() ? "MISMATCH" : r.error().message().c_str()));
   return exact ? 0 : 1;
 }
