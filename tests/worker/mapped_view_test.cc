@@ -103,6 +103,26 @@ TEST_CASE("local views equal the file's bytes at the edges", "[worker][views]") 
   CHECK(Open(empty, LocalReads::kMappedViews)->View(0, 1) == nullptr);
 }
 
+TEST_CASE("views stay right across the reader's window moves and jumps back", "[worker][views]") {
+  const std::string content = Pattern(24u << 20);  // 3x the read-ahead, 12x the drop distance
+  TempFile f(content);
+  auto r = Open(f, LocalReads::kMappedViews);
+  const uint64_t chunk = 256u << 10;
+  // Forward through the file, back to the start (drops the window), a jump into the middle,
+  // back a little (inside the window), then to the end.
+  std::vector<uint64_t> at;
+  for (uint64_t o = 0; o + chunk <= content.size(); o += chunk) at.push_back(o);
+  for (uint64_t o : {uint64_t{0}, uint64_t{10u << 20}, uint64_t{(10u << 20) - chunk},
+                     uint64_t{content.size() - chunk}})
+    at.push_back(o);
+  for (uint64_t o : at) {
+    const std::byte* v = r->View(o, chunk);
+    REQUIRE(v != nullptr);
+    REQUIRE(Bytes(v, chunk) == content.substr(o, chunk));
+  }
+  CHECK(r->CheckViews().ok());
+}
+
 TEST_CASE("a file truncated under a view reads zeros and reports the change", "[worker][views]") {
   const std::string content = Pattern(8 * kPage);
   TempFile f(content);

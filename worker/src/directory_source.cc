@@ -51,10 +51,10 @@ uint64_t TimeNs(const struct timespec& t) {
 // that shrinks under it gives zeros and a CheckViews error, not a crash) and keeps the process's
 // page tables to a window around the last view: read-ahead (WILLNEED) up to kAhead past it,
 // pages more than kBehind before it dropped (DONTNEED; the page cache keeps them), so resident
-// memory stays flat however large the file.
+// memory stays flat however large the file (at most ~2 x kBehind + one view per reader).
 class PosixFileReader : public verifier::FileReader {
  public:
-  static constexpr uint64_t kAhead = 8u << 20, kBehind = 8u << 20;
+  static constexpr uint64_t kAhead = 8u << 20, kBehind = 2u << 20;
 
   PosixFileReader(Fd fd, uint64_t size, bool views)
       : fd_(std::move(fd)), size_(size), views_(views) {
@@ -110,7 +110,15 @@ class PosixFileReader : public verifier::FileReader {
     return !map_failed_;
   }
 
+  // Keeps the pages this process maps to [dropped_, touched_) around the views. A view more
+  // than kBehind before the window (a shard's tensors are rarely checked in file order) drops
+  // the whole window and starts a new one there.
   void Window(uint64_t begin, uint64_t end) {
+    if (begin < dropped_) {
+      map_->Advise(dropped_, touched_ - dropped_, MADV_DONTNEED);
+      dropped_ = ahead_ = touched_ = begin;
+    }
+    touched_ = std::max(touched_, end);
     if (end > ahead_) {
       const uint64_t from = std::max(ahead_, begin);
       ahead_ = std::min(size_, end + kAhead);
@@ -129,7 +137,8 @@ class PosixFileReader : public verifier::FileReader {
   bool map_failed_ = false;
   uint64_t mapped_mtime_ = 0;
   uint64_t ahead_ = 0;    // WILLNEED given up to here
-  uint64_t dropped_ = 0;  // DONTNEED given below here
+  uint64_t dropped_ = 0;  // DONTNEED given below here (since the window started)
+  uint64_t touched_ = 0;  // the furthest view end (since the window started)
 };
 
 // Opens the regular file `name` in the open directory `dir` (or the current one for AT_FDCWD).
