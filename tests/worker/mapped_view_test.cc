@@ -142,6 +142,25 @@ TEST_CASE("a file truncated under a view reads zeros and reports the change", "[
   CHECK(!r->CheckViews().ok());  // stays failed
 }
 
+TEST_CASE("MappedFile: a fault stays flagged when the file grows back", "[worker][views]") {
+  const std::string content = Pattern(4 * kPage);
+  TempFile f(content);
+  const int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  auto m = MappedFile::Map(fd, content.size());
+  ::close(fd);  // the mapping does not need it
+  REQUIRE(m != nullptr);
+  const volatile std::byte* p = m->data();
+  CHECK(p[3 * kPage] == std::byte(content[3 * kPage]));
+  CHECK(!m->faulted());
+  fs::resize_file(f.path, 2 * kPage);
+  CHECK(p[3 * kPage] == std::byte{0});
+  fs::resize_file(f.path, content.size());  // same size again: only the flag tells
+  CHECK(m->faulted());
+  CHECK(p[3 * kPage] == std::byte{0});  // the zero page stays in place
+  CHECK(p[kPage] == std::byte(content[kPage]));
+}
+
 TEST_CASE("a file that changes size while mapped fails CheckViews without a fault",
           "[worker][views]") {
   TempFile f(Pattern(4 * kPage));
