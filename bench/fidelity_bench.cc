@@ -15,7 +15,6 @@
 // Usage: fidelity_bench [million_weights_per_thread (default 4)] [type label, e.g. Q4_K: only the
 // rows whose label starts with it, "Q4_K=": only that row; for `valgrind --tool=callgrind`]
 #include <time.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -29,8 +28,8 @@
 #include <vector>
 
 #include "../verifier/src/fidelity_tensor.h"
+#include "bench_readers.h"
 #include "provbadge/verifier/quant.h"
-#include "provbadge/worker/directory_source.h"
 
 namespace {
 
@@ -46,6 +45,8 @@ using provbadge::verifier::QuantizeRowRefScalar;
 using provbadge::verifier::RoundingVariant;
 using provbadge::verifier::SetQuantKernelLanes;
 using Clock = std::chrono::steady_clock;
+using provbadge::bench::BenchFile;
+using provbadge::bench::BufferReader;
 
 constexpr int64_t kRow = 4096;
 
@@ -76,25 +77,6 @@ uint64_t VerifyRows(GgmlType type, bool scalar, const float* x, const uint8_t* s
   }
   return mismatches;
 }
-
-// `bytes` written to a new file in PROVBADGE_BENCH_DIR (default /dev/shm: the page cache, as a
-// file read again soon after the hub stored it); removed on destruction.
-struct BenchFile {
-  std::string path;
-  BenchFile(const std::vector<uint8_t>& bytes, const std::string& name) {
-    const char* dir = std::getenv("PROVBADGE_BENCH_DIR");
-    path = std::string(dir ? dir : "/dev/shm") + "/fidelity_bench-" + std::to_string(::getpid()) +
-           "-" + name;
-    std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f || std::fwrite(bytes.data(), 1, bytes.size(), f) != bytes.size() || std::fclose(f)) {
-      std::fprintf(stderr, "fidelity_bench: cannot write %s\n", path.c_str());
-      std::exit(1);
-    }
-  }
-  ~BenchFile() { std::remove(path.c_str()); }
-  BenchFile(const BenchFile&) = delete;
-  BenchFile& operator=(const BenchFile&) = delete;
-};
 
 struct Data {
   std::vector<float> x;
@@ -143,41 +125,12 @@ uint64_t ScalarCheckRows(GgmlType type, const uint8_t* src, const uint8_t* store
 // with pread copies or mmap views.
 enum class Bytes { kCopy, kView, kFilePread, kFileMmap };
 
-class BufferReader : public provbadge::verifier::FileReader {
- public:
-  BufferReader(const uint8_t* data, size_t size, bool views)
-      : data_(data), size_(size), views_(views) {}
-  uint64_t Size() const override { return size_; }
-  provbadge::Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
-    if (offset >= size_) return size_t{0};
-    const size_t n = std::min<size_t>(buf.size(), size_ - offset);
-    std::memcpy(buf.data(), data_ + offset, n);
-    return n;
-  }
-  const std::byte* View(uint64_t offset, uint64_t len) override {
-    if (!views_ || len == 0 || offset > size_ || len > size_ - offset) return nullptr;
-    return reinterpret_cast<const std::byte*>(data_ + offset);
-  }
-
- private:
-  const uint8_t* data_;
-  size_t size_;
-  bool views_;
-};
-
 std::unique_ptr<provbadge::verifier::FileReader> Reader(Bytes bytes,
                                                         const std::vector<uint8_t>& data,
                                                         const BenchFile* file) {
   if (bytes == Bytes::kCopy || bytes == Bytes::kView)
     return std::make_unique<BufferReader>(data.data(), data.size(), bytes == Bytes::kView);
-  namespace w = provbadge::worker;
-  auto r = w::OpenLocalFile(
-      file->path, bytes == Bytes::kFileMmap ? w::LocalReads::kMappedViews : w::LocalReads::kPread);
-  if (!r.ok()) {
-    std::fprintf(stderr, "fidelity_bench: %s\n", r.error().message().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
+  return provbadge::bench::OpenFileReader(file->path, bytes == Bytes::kFileMmap);
 }
 
 // fidelity::CheckTensor over `rows` rows of the bf16 source `src` and GGUF bytes `stored`

@@ -22,8 +22,8 @@
 #include <vector>
 
 #include "../verifier/src/fidelity_tensor.h"
+#include "bench_readers.h"
 #include "provbadge/verifier/quant.h"
-#include "provbadge/worker/directory_source.h"
 
 namespace {
 namespace v = provbadge::verifier;
@@ -60,16 +60,6 @@ double CpuSeconds() {
   timespec ts{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-std::unique_ptr<v::FileReader> Open(const std::string& path, bool mmap) {
-  namespace w = provbadge::worker;
-  auto r = w::OpenLocalFile(path, mmap ? w::LocalReads::kMappedViews : w::LocalReads::kPread);
-  if (!r.ok()) {
-    std::fprintf(stderr, "fidelity_file_bench: %s\n", r.error().message().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
 }
 
 }  // namespace
@@ -112,7 +102,8 @@ int main(int argc, char** argv) {
   source.dtype = "BF16";
   source.shape = {rows, kRow};
   source.end = src.size() * repeats;
-  auto gguf = Open(gguf_path, mmap), source_reader = Open(src_path, mmap);
+  auto gguf = provbadge::bench::OpenFileReader(gguf_path, mmap),
+       source_reader = provbadge::bench::OpenFileReader(src_path, mmap);
   v::fidelity::TensorCheckInput in;
   in.info = &info;
   in.gguf = gguf.get();
