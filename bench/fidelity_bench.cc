@@ -4,6 +4,10 @@
 // BF16 source and GGUF tensor: the chunked reads, bf16 -> f32, the f16 trip, every candidate
 // (lazily: candidate 0 in full, the others from it), the compares; "eager check" the same with
 // FidelityOptions::eager_candidates (every candidate quantized in full, the code before); the
+// check rows read the in-memory bytes through zero-copy views (FileReader::View), "check copy"
+// through ReadAt copies into the check's buffers (the code before views), "check file pread" /
+// "check file mmap" from real files (PROVBADGE_BENCH_DIR, default /dev/shm) through the
+// production reader (worker OpenLocalFile) with pread copies or mmap views; the
 // "scalar check" rows the per-row work with the scalar conversions and ports, every candidate
 // on every row (the code before the vectorized legacy kernels).
 // Bandwidth: memcpy (read + write) and a read-only XOR stream; the GB/s columns are the bytes
@@ -11,16 +15,20 @@
 // Usage: fidelity_bench [million_weights_per_thread (default 4)] [type label, e.g. Q4_K: only the
 // rows whose label starts with it, "Q4_K=": only that row; for `valgrind --tool=callgrind`]
 #include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <random>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "../verifier/src/fidelity_tensor.h"
+#include "bench_readers.h"
 #include "provbadge/verifier/quant.h"
 
 namespace {
@@ -37,6 +45,8 @@ using provbadge::verifier::QuantizeRowRefScalar;
 using provbadge::verifier::RoundingVariant;
 using provbadge::verifier::SetQuantKernelLanes;
 using Clock = std::chrono::steady_clock;
+using provbadge::bench::BenchFile;
+using provbadge::bench::BufferReader;
 
 constexpr int64_t kRow = 4096;
 
@@ -72,6 +82,7 @@ struct Data {
   std::vector<float> x;
   std::vector<uint8_t> src;  // x as little-endian bf16
   std::vector<uint8_t> stored;
+  std::unique_ptr<BenchFile> src_file, stored_file;  // the file rows' copies of src, stored
 };
 
 volatile uint64_t g_sink = 0;  // keeps the unused candidates' compares
@@ -109,26 +120,25 @@ uint64_t ScalarCheckRows(GgmlType type, const uint8_t* src, const uint8_t* store
   return mismatches;
 }
 
-class BufferReader : public provbadge::verifier::FileReader {
- public:
-  BufferReader(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-  uint64_t Size() const override { return size_; }
-  provbadge::Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
-    if (offset >= size_) return size_t{0};
-    const size_t n = std::min<size_t>(buf.size(), size_ - offset);
-    std::memcpy(buf.data(), data_ + offset, n);
-    return n;
-  }
+// Where a check row's readers get their bytes: memory through ReadAt copies only (the code
+// before views), memory through views, or real files (the production reader, OpenLocalFile)
+// with pread copies or mmap views.
+enum class Bytes { kCopy, kView, kFilePread, kFileMmap };
 
- private:
-  const uint8_t* data_;
-  size_t size_;
-};
+std::unique_ptr<provbadge::verifier::FileReader> Reader(Bytes bytes,
+                                                        const std::vector<uint8_t>& data,
+                                                        const BenchFile* file) {
+  if (bytes == Bytes::kCopy || bytes == Bytes::kView)
+    return std::make_unique<BufferReader>(data.data(), data.size(), bytes == Bytes::kView);
+  return provbadge::bench::OpenFileReader(file->path, bytes == Bytes::kFileMmap);
+}
 
-// fidelity::CheckTensor over `rows` rows of the bf16 source `src` and GGUF bytes `stored`;
-// 1 when the candidate that made `stored` (direct path, plain or FMA) does not come out clean.
-uint64_t CheckTensorRows(GgmlType type, bool eager, bool fma_file, const std::vector<uint8_t>& src,
-                         const std::vector<uint8_t>& stored, int64_t rows) {
+// fidelity::CheckTensor over `rows` rows of the bf16 source `src` and GGUF bytes `stored`
+// (read as `bytes` says); 1 when the candidate that made `stored` (direct path, plain or FMA)
+// does not come out clean.
+uint64_t CheckTensorRows(GgmlType type, bool eager, bool fma_file, Bytes bytes, const Data& d,
+                         int64_t rows) {
+  const std::vector<uint8_t>&src = d.src, &stored = d.stored;
   namespace v = provbadge::verifier;
   v::GgufTensorInfo info;
   info.n_dims = 2;
@@ -139,12 +149,13 @@ uint64_t CheckTensorRows(GgmlType type, bool eager, bool fma_file, const std::ve
   source.dtype = "BF16";
   source.shape = {static_cast<uint64_t>(rows), static_cast<uint64_t>(kRow)};
   source.end = src.size();
-  BufferReader gguf(stored.data(), stored.size()), source_reader(src.data(), src.size());
+  auto gguf = Reader(bytes, stored, d.stored_file.get());
+  auto source_reader = Reader(bytes, src, d.src_file.get());
   v::fidelity::TensorCheckInput in;
   in.info = &info;
-  in.gguf = &gguf;
+  in.gguf = gguf.get();
   in.source = &source;
-  in.source_reader = &source_reader;
+  in.source_reader = source_reader.get();
   v::FidelityOptions options;
   options.eager_candidates = eager;
   auto r = v::fidelity::CheckTensor(in, options);
@@ -165,7 +176,7 @@ struct Timing {
 };
 
 // `threads` threads, each verifying its own copy of the rows.
-Timing Run(GgmlType type, bool scalar, bool check, bool eager, bool fma_file,
+Timing Run(GgmlType type, bool scalar, bool check, bool eager, bool fma_file, Bytes bytes,
            std::vector<Data>& data, int threads, uint64_t* bad) {
   std::vector<std::thread> pool;
   std::vector<uint64_t> mism(threads);
@@ -181,7 +192,7 @@ Timing Run(GgmlType type, bool scalar, bool check, bool eager, bool fma_file,
       } else if (scalar) {
         mism[t] = ScalarCheckRows(type, d.src.data(), d.stored.data(), rows);
       } else {
-        mism[t] = CheckTensorRows(type, eager, fma_file, d.src, d.stored, rows);
+        mism[t] = CheckTensorRows(type, eager, fma_file, bytes, d, rows);
       }
       cpu[t] = ThreadCpuSeconds() - c0;
     });
@@ -278,6 +289,7 @@ int main(int argc, char** argv) {
     bool check = false;     // the whole check from a bf16 source (CheckTensor, ScalarCheckRows)
     bool eager = false;     // FidelityOptions::eager_candidates
     bool fma_file = false;  // the GGUF bytes are the FMA variant's (else the plain one's)
+    Bytes bytes = Bytes::kView;  // check rows: where the readers' bytes come from
   };
   const Case cases[] = {
       {GgmlType::kBF16, false, "BF16"},
@@ -287,6 +299,9 @@ int main(int argc, char** argv) {
       {GgmlType::kQ8_0, false, "Q8_0 8 lanes", 8},
       {GgmlType::kQ8_0, false, "Q8_0 4 lanes", 4},
       {GgmlType::kQ8_0, false, "Q8_0 check", 0, true},
+      {GgmlType::kQ8_0, false, "Q8_0 check copy", 0, true, false, false, Bytes::kCopy},
+      {GgmlType::kQ8_0, false, "Q8_0 check file pread", 0, true, false, false, Bytes::kFilePread},
+      {GgmlType::kQ8_0, false, "Q8_0 check file mmap", 0, true, false, false, Bytes::kFileMmap},
       {GgmlType::kQ8_0, false, "Q8_0 check 8 lanes", 8, true},
       {GgmlType::kQ8_0, false, "Q8_0 eager check", 0, true, true},
       {GgmlType::kQ8_0, true, "Q8_0 scalar check", 0, true},
@@ -295,6 +310,9 @@ int main(int argc, char** argv) {
       {GgmlType::kQ4_0, false, "Q4_0 8 lanes", 8},
       {GgmlType::kQ4_0, false, "Q4_0 4 lanes", 4},
       {GgmlType::kQ4_0, false, "Q4_0 check", 0, true},
+      {GgmlType::kQ4_0, false, "Q4_0 check copy", 0, true, false, false, Bytes::kCopy},
+      {GgmlType::kQ4_0, false, "Q4_0 check file pread", 0, true, false, false, Bytes::kFilePread},
+      {GgmlType::kQ4_0, false, "Q4_0 check file mmap", 0, true, false, false, Bytes::kFileMmap},
       {GgmlType::kQ4_0, false, "Q4_0 check 8 lanes", 8, true},
       {GgmlType::kQ4_0, false, "Q4_0 eager check", 0, true, true},
       {GgmlType::kQ4_0, false, "Q4_0 check, FMA file", 0, true, false, true},
@@ -336,10 +354,16 @@ int main(int argc, char** argv) {
       QuantizeRowRefScalar(c.type, data[t].x.data(), rows * kRow,
                            c.fma_file ? RoundingVariant::kFma : RoundingVariant::kPlain,
                            data[t].stored.data());
+      if (c.bytes == Bytes::kFilePread || c.bytes == Bytes::kFileMmap) {
+        data[t].src_file = std::make_unique<BenchFile>(data[t].src, std::to_string(t) + ".bf16");
+        data[t].stored_file =
+            std::make_unique<BenchFile>(data[t].stored, std::to_string(t) + ".gguf");
+      }
     }
     uint64_t bad1 = 0, badn = 0;
-    const Timing t1 = Run(c.type, c.scalar, c.check, c.eager, c.fma_file, data, 1, &bad1);
-    const Timing tn = Run(c.type, c.scalar, c.check, c.eager, c.fma_file, data, cores, &badn);
+    const Timing t1 = Run(c.type, c.scalar, c.check, c.eager, c.fma_file, c.bytes, data, 1, &bad1);
+    const Timing tn =
+        Run(c.type, c.scalar, c.check, c.eager, c.fma_file, c.bytes, data, cores, &badn);
     const double w = static_cast<double>(rows * kRow);
     // The last column divides by the CPU time the threads actually got (both runs): on a
     // machine shared with other jobs it is the meaningful per-core figure.

@@ -24,9 +24,17 @@
 
 namespace provbadge::testing {
 
+// Views: kNone offers none (every read a copy); kDirect views point into the content;
+// kPoisoned copies each view into a fresh buffer and overwrites the previous view's bytes, so a
+// caller that uses a view after the next View call (against the FileReader contract) sees
+// garbage. `check_views_ok_calls` >= 0: CheckViews fails after that many successful calls (a
+// file that changed under a view).
 class MemoryReader : public verifier::FileReader {
  public:
-  explicit MemoryReader(std::string content) : content_(std::move(content)) {}
+  enum class Views { kNone, kDirect, kPoisoned };
+  explicit MemoryReader(std::string content, Views views = Views::kNone,
+                        int check_views_ok_calls = -1)
+      : content_(std::move(content)), views_(views), check_ok_left_(check_views_ok_calls) {}
   uint64_t Size() const override { return content_.size(); }
   Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
     if (offset >= content_.size()) return size_t{0};
@@ -34,9 +42,34 @@ class MemoryReader : public verifier::FileReader {
     std::memcpy(buf.data(), content_.data() + offset, n);
     return n;
   }
+  const std::byte* View(uint64_t offset, uint64_t len) override {
+    if (views_ == Views::kNone || len == 0 || offset > content_.size() ||
+        len > content_.size() - offset) {
+      return nullptr;
+    }
+    ++views_given_;
+    const auto* at = reinterpret_cast<const std::byte*>(content_.data() + offset);
+    if (views_ == Views::kDirect) return at;
+    std::fill(view_.begin(), view_.end(), std::byte{0xAA});
+    view_.assign(at, at + len);
+    return view_.data();
+  }
+  Status CheckViews() override {
+    ++check_calls_;
+    if (check_ok_left_ < 0) return Status::Ok();
+    if (check_ok_left_ == 0) return Unavailable("file changed while reading");
+    --check_ok_left_;
+    return Status::Ok();
+  }
+  uint64_t views_given() const { return views_given_; }
+  uint64_t check_calls() const { return check_calls_; }
 
  private:
   std::string content_;
+  Views views_;
+  int check_ok_left_;
+  std::vector<std::byte> view_;  // kPoisoned: the current view's copy
+  uint64_t views_given_ = 0, check_calls_ = 0;
 };
 
 class MemorySource : public verifier::RevisionSource {
@@ -57,6 +90,8 @@ class MemorySource : public verifier::RevisionSource {
     known_sha256_[path] = std::move(sha256);
   }
   void MarkSymlink(const std::string& path) { symlinks_.insert(path); }
+  // Readers Open returns from now on offer these views (MemoryReader::Views).
+  void OfferViews(MemoryReader::Views views) { views_ = views; }
   // Makes ListFiles fail with `error` (e.g. a transient fault).
   void FailListing(Error error) { list_error_ = std::move(error); }
 
@@ -77,7 +112,8 @@ class MemorySource : public verifier::RevisionSource {
   Result<std::unique_ptr<verifier::FileReader>> Open(std::string_view path) override {
     auto it = files_.find(std::string(path));
     if (it == files_.end()) return NotFound(std::string(path) + ": not in the revision");
-    return std::unique_ptr<verifier::FileReader>(std::make_unique<MemoryReader>(it->second));
+    return std::unique_ptr<verifier::FileReader>(
+        std::make_unique<MemoryReader>(it->second, views_));
   }
 
  private:
@@ -85,6 +121,7 @@ class MemorySource : public verifier::RevisionSource {
   std::map<std::string, std::string> known_sha256_;
   std::set<std::string> symlinks_;
   std::optional<Error> list_error_;
+  MemoryReader::Views views_ = MemoryReader::Views::kNone;
 };
 
 // Every regular file under `dir`, recursively, keyed by its POSIX path relative to `dir`.

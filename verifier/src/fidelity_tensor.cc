@@ -67,7 +67,8 @@ class Checker {
         std::max<uint64_t>(1, rows_),
         std::max<uint64_t>(1, std::min<uint64_t>(limits::kFidelityChunkBytes, kCacheChunkBytes) /
                                   std::max(row_bytes_, src_row_bytes_)));
-    // Every byte is read into before it is used: no zeroing.
+    // Every byte is read into before it is used: no zeroing. Unused (and never touched) when
+    // the readers offer views.
     gguf_buf_.reset(new uint8_t[chunk_rows * row_bytes_]);
     src_buf_.reset(new uint8_t[in_.permute_heads ? src_row_bytes_ : chunk_rows * src_row_bytes_]);
     // The fused fast path: a faithful bf16 file of a legacy type, checked lazily.
@@ -84,40 +85,66 @@ class Checker {
     block_.resize(type_.block_bytes);
     for (uint64_t r0 = 0; r0 < rows_; r0 += chunk_rows) {
       const uint64_t n = std::min(chunk_rows, rows_ - r0);
-      if (Status s = ReadGguf(r0, n); !s.ok()) return s.error();
-      if (!in_.permute_heads) {
-        if (Status s = ReadSource(r0, n, src_buf_.get()); !s.ok()) return s.error();
-      }
-      for (uint64_t i = 0; i < n; ++i) {
-        const uint8_t* raw = src_buf_.get() + (in_.permute_heads ? 0 : i * src_row_bytes_);
-        if (in_.permute_heads) {
-          if (Status s = ReadSource(SourceRow(r0 + i, rows_, in_.permute_heads), 1, src_buf_.get());
-              !s.ok()) {
-            return s.error();
-          }
-        }
-        const uint8_t* gguf_row = gguf_buf_.get() + i * row_bytes_;
-        if (FusedRow(raw, gguf_row)) continue;
-        ToFloat(dt_, raw, ne0_, x_.data());
-        CheckRow(r0 + i, gguf_row);
-      }
+      if (Status s = CheckChunk(r0, n); !s.ok()) return s.error();
     }
     return result_;
   }
 
  private:
-  Status ReadGguf(uint64_t row, uint64_t n) {
-    const uint64_t off = in_.data_offset + in_.info->offset + row * row_bytes_;
-    return ReadExactly(*in_.gguf, off,
-                       std::as_writable_bytes(std::span(gguf_buf_.get(), n * row_bytes_)),
-                       "gguf.truncated");
+  // Rows [r0, r0 + n): read (or viewed), checked, and trusted only once both readers say
+  // their views stayed valid.
+  Status CheckChunk(uint64_t r0, uint64_t n) {
+    auto gguf = ReadGguf(r0, n);
+    if (!gguf.ok()) return gguf.error();
+    const uint8_t* src = nullptr;
+    if (!in_.permute_heads) {
+      auto s = ReadSource(r0, n);
+      if (!s.ok()) return s.error();
+      src = *s;
+    }
+    for (uint64_t i = 0; i < n; ++i) {
+      const uint8_t* raw = src ? src + i * src_row_bytes_ : nullptr;
+      if (in_.permute_heads) {
+        auto s = ReadSource(SourceRow(r0 + i, rows_, in_.permute_heads), 1);
+        if (!s.ok()) return s.error();
+        raw = *s;
+      }
+      const uint8_t* gguf_row = *gguf + i * row_bytes_;
+      if (FusedRow(raw, gguf_row)) continue;
+      ToFloat(dt_, raw, ne0_, x_.data());
+      CheckRow(r0 + i, gguf_row);
+    }
+    if (Status s = in_.gguf->CheckViews(); !s.ok()) return s.error().Wrap("gguf");
+    if (Status s = in_.source_reader->CheckViews(); !s.ok()) return s.error().Wrap("safetensors");
+    return Status::Ok();
   }
 
-  Status ReadSource(uint64_t row, uint64_t n, uint8_t* dst) {
+  // `len` bytes at `off`: a view of the reader's bytes when `view` and it offers one, else
+  // `buf` after reading them into it.
+  static Result<const uint8_t*> Bytes(FileReader& reader, uint64_t off, uint64_t len, bool view,
+                                      uint8_t* buf, const char* truncated_code) {
+    if (const std::byte* v = view ? reader.View(off, len) : nullptr) {
+      return reinterpret_cast<const uint8_t*>(v);
+    }
+    if (Status s =
+            ReadExactly(reader, off, std::as_writable_bytes(std::span(buf, len)), truncated_code);
+        !s.ok()) {
+      return s.error();
+    }
+    return static_cast<const uint8_t*>(buf);
+  }
+
+  Result<const uint8_t*> ReadGguf(uint64_t row, uint64_t n) {
+    const uint64_t off = in_.data_offset + in_.info->offset + row * row_bytes_;
+    return Bytes(*in_.gguf, off, n * row_bytes_, true, gguf_buf_.get(), "gguf.truncated");
+  }
+
+  // One reader passed as both (one file) keeps one view at a time: the GGUF's; the source is
+  // then read into the buffer.
+  Result<const uint8_t*> ReadSource(uint64_t row, uint64_t n) {
     const uint64_t off = in_.source->begin + row * src_row_bytes_;
-    return ReadExactly(*in_.source_reader, off,
-                       std::as_writable_bytes(std::span(dst, n * src_row_bytes_)),
-                       "safetensors.truncated");
+    return Bytes(*in_.source_reader, off, n * src_row_bytes_, in_.source_reader != in_.gguf,
+                 src_buf_.get(), "safetensors.truncated");
   }
 
   bool AnyClean() const {

@@ -1,6 +1,9 @@
 // Streams one GGUF tensor against its source tensor, row by row, and re-derives every block
 // for each candidate (source path x rounding variant). Buffers hold one chunk of rows (at most
 // limits::kFidelityChunkBytes, at least one row), so memory does not grow with the model.
+// A reader that offers zero-copy views (FileReader::View) is viewed a chunk at a time instead of
+// copied into the buffers; a chunk's checks count only once both readers' CheckViews say the
+// viewed bytes stayed valid (else the check fails with that kUnavailable error).
 // Lazily by default: on a row candidate 0 reproduces, another candidate is only re-derived in
 // the blocks where its bytes can differ from candidate 0's (the f16 trip changed the block, or
 // QuantizeRowRefPlainFlagged flags a rounding the FMA variant may take otherwise), and in full
@@ -57,7 +60,8 @@ struct TensorCheckResult {
   std::array<CandidateStats, kCandidates> candidates;
 };
 
-// kUnavailable when a read fails; unverifiable (with a note) for unsupported inputs.
+// kUnavailable when a read fails or a view did not stay valid; unverifiable (with a note) for
+// unsupported inputs.
 Result<TensorCheckResult> CheckTensor(const TensorCheckInput& in, const FidelityOptions& options);
 
 }  // namespace provbadge::verifier::fidelity

@@ -1,6 +1,7 @@
 #include "provbadge/worker/directory_source.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+
+#include "mapped_file.h"
 
 namespace provbadge::worker {
 namespace fs = std::filesystem;
@@ -44,9 +47,17 @@ uint64_t TimeNs(const struct timespec& t) {
   return static_cast<uint64_t>(t.tv_sec) * 1000000000ull + static_cast<uint64_t>(t.tv_nsec);
 }
 
+// Reads with pread; with `views`, View maps the whole file on first use (MappedFile: a file
+// that shrinks under it gives zeros and a CheckViews error, not a crash) and keeps the process's
+// page tables to a window around the last view: read-ahead (WILLNEED) up to kAhead past it,
+// pages more than kBehind before it dropped (DONTNEED; the page cache keeps them), so resident
+// memory stays flat however large the file (at most ~2 x kBehind + one view per reader).
 class PosixFileReader : public verifier::FileReader {
  public:
-  PosixFileReader(Fd fd, uint64_t size) : fd_(std::move(fd)), size_(size) {
+  static constexpr uint64_t kAhead = 8u << 20, kBehind = 2u << 20;
+
+  PosixFileReader(Fd fd, uint64_t size, bool views)
+      : fd_(std::move(fd)), size_(size), views_(views) {
     ::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   uint64_t Size() const override { return size_; }
@@ -69,11 +80,80 @@ class PosixFileReader : public verifier::FileReader {
       if (errno != EINTR) return Unavailable(std::string("read: ") + std::strerror(errno));
     }
   }
+  const std::byte* View(uint64_t offset, uint64_t len) override {
+    if (!views_ || len == 0 || offset > size_ || len > size_ - offset) return nullptr;
+    if (!map_ && !MapOnce()) return nullptr;
+    Window(offset, offset + len);
+    return map_->data() + offset;
+  }
+  // A fault under a view, or a size or mtime other than when the mapping was made.
+  Status CheckViews() override {
+    if (!map_) return Status::Ok();
+    struct stat st {};
+    if (map_->faulted() || ::fstat(fd_.get(), &st) != 0 ||
+        static_cast<uint64_t>(st.st_size) != size_ || TimeNs(st.st_mtim) != mapped_mtime_) {
+      return Unavailable("file changed while reading");
+    }
+    return Status::Ok();
+  }
 
  private:
+  bool MapOnce() {
+    if (map_failed_) return false;
+    struct stat st {};
+    if (::fstat(fd_.get(), &st) == 0 && static_cast<uint64_t>(st.st_size) == size_) {
+      mapped_mtime_ = TimeNs(st.st_mtim);
+      map_ = MappedFile::Map(fd_.get(), size_);
+    }
+    map_failed_ = !map_;
+    if (map_) map_->Advise(0, size_, MADV_SEQUENTIAL);
+    return !map_failed_;
+  }
+
+  // Keeps the pages this process maps to [dropped_, touched_) around the views. A view more
+  // than kBehind before the window (a shard's tensors are rarely checked in file order) drops
+  // the whole window and starts a new one there.
+  void Window(uint64_t begin, uint64_t end) {
+    if (begin < dropped_) {
+      map_->Advise(dropped_, touched_ - dropped_, MADV_DONTNEED);
+      dropped_ = ahead_ = touched_ = begin;
+    }
+    touched_ = std::max(touched_, end);
+    if (end > ahead_) {
+      const uint64_t from = std::max(ahead_, begin);
+      ahead_ = std::min(size_, end + kAhead);
+      map_->Advise(from, ahead_ - from, MADV_WILLNEED);
+    }
+    if (begin > dropped_ + 2 * kBehind) {
+      map_->Advise(dropped_, begin - kBehind - dropped_, MADV_DONTNEED);
+      dropped_ = begin - kBehind;
+    }
+  }
+
   Fd fd_;
   uint64_t size_;
+  bool views_;
+  std::unique_ptr<MappedFile> map_;
+  bool map_failed_ = false;
+  uint64_t mapped_mtime_ = 0;
+  uint64_t ahead_ = 0;    // WILLNEED given up to here
+  uint64_t dropped_ = 0;  // DONTNEED given below here (since the window started)
+  uint64_t touched_ = 0;  // the furthest view end (since the window started)
 };
+
+// Opens the regular file `name` in the open directory `dir` (or the current one for AT_FDCWD).
+Result<std::unique_ptr<verifier::FileReader>> OpenAt(int dir, const std::string& name,
+                                                     std::string_view shown, int extra_flags,
+                                                     bool views) {
+  Fd file(::openat(dir, name.c_str(), O_RDONLY | O_CLOEXEC | extra_flags));
+  if (file.get() < 0) return ErrnoError("open", shown);
+  struct stat st {};
+  if (::fstat(file.get(), &st) != 0) return ErrnoError("stat", shown);
+  if (!S_ISREG(st.st_mode)) return InvalidInput("open " + std::string(shown) + ": not a file");
+  const auto size = static_cast<uint64_t>(st.st_size);
+  return std::unique_ptr<verifier::FileReader>(
+      std::make_unique<PosixFileReader>(std::move(file), size, views));
+}
 
 }  // namespace
 
@@ -135,20 +215,18 @@ Result<std::unique_ptr<verifier::FileReader>> DirectorySource::Open(std::string_
     const std::string comp(path.substr(
         start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
     if (slash == std::string_view::npos) {
-      Fd file(::openat(dir.get(), comp.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-      if (file.get() < 0) return ErrnoError("open", path);
-      struct stat st {};
-      if (::fstat(file.get(), &st) != 0) return ErrnoError("stat", path);
-      if (!S_ISREG(st.st_mode)) return InvalidInput("open " + std::string(path) + ": not a file");
-      const auto size = static_cast<uint64_t>(st.st_size);
-      return std::unique_ptr<verifier::FileReader>(
-          std::make_unique<PosixFileReader>(std::move(file), size));
+      return OpenAt(dir.get(), comp, path, O_NOFOLLOW, true);
     }
     Fd next(::openat(dir.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (next.get() < 0) return ErrnoError("open", path);
     dir = std::move(next);
     start = slash + 1;
   }
+}
+
+Result<std::unique_ptr<verifier::FileReader>> OpenLocalFile(const std::string& path,
+                                                            LocalReads reads) {
+  return OpenAt(AT_FDCWD, path, path, 0, reads == LocalReads::kMappedViews);
 }
 
 }  // namespace provbadge::worker

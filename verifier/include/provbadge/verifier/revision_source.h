@@ -50,6 +50,21 @@ class FileReader {
   // size and mtime), re-evaluated on each call; empty when the source cannot tell. Digests
   // are remembered across verifications (DigestCache) only under a non-empty tag.
   virtual std::string ContentTag() const { return ""; }
+
+  // Zero-copy read: the bytes [offset, offset + len) in memory, or nullptr when the reader
+  // cannot offer them so (the default; also when len is 0, when the range is not inside
+  // [0, Size()), or when mapping failed) -- the caller then uses ReadAt, which gives the same
+  // bytes. The pointer stays valid until the next View call on this reader or its
+  // destruction, whichever comes first; one window at a time, so memory stays flat.
+  // If the file changes while viewed, the bytes seen may be the new content or zeros (a file
+  // that shrank); the access does not crash, and CheckViews reports the change from then on.
+  // Same thread rule as every member: one thread at a time.
+  virtual const std::byte* View(uint64_t /*offset*/, uint64_t /*len*/) { return nullptr; }
+  // Ok while every byte this reader's views showed was the file's content as opened; once that
+  // may not hold (the file shrank under a view, or changed on disk), kUnavailable "file changed
+  // while reading" on this and every later call. Call it after using a view's bytes and before
+  // trusting anything concluded from them. Default: Ok (a reader without views).
+  virtual Status CheckViews() { return Status::Ok(); }
 };
 
 class RevisionSource {

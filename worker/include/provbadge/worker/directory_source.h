@@ -3,11 +3,11 @@
 //
 // ListFiles only lists (path, size): no byte is read. Hashing is the digest engine's job
 // (verifier::Manifest, parallel and streaming); readers give it read-ahead hints
-// (posix_fadvise SEQUENTIAL, WILLNEED) and a content tag under which the engine remembers
-// digests in `cache` across verifications.
-// Symlinks are never followed: they are listed with is_symlink = true and cannot be opened.
-// Open() walks the path one component at a time with O_NOFOLLOW, so no path (`..`, absolute,
-// a symlinked directory) can reach outside the folder.
+// (posix_fadvise SEQUENTIAL, WILLNEED), zero-copy views of a read-only mapping (View, made on
+// first use; CheckViews reports a file that changed under them) and a content tag under which the
+// engine remembers digests in `cache` across verifications. Symlinks are never followed: they are
+// listed with is_symlink = true and cannot be opened. Open() walks the path one component at a time
+// with O_NOFOLLOW, so no path (`..`, absolute, a symlinked directory) can reach outside the folder.
 //
 // Ownership: borrows `cache` (may be null), which must outlive the source.
 // Thread-safety: ListFiles and Open may be called concurrently; the cache is shared safely.
@@ -38,6 +38,16 @@ class DirectorySource : public verifier::RevisionSource {
   std::string root_;
   HashCache* cache_;
 };
+
+// How a local file reader reads: pread only, or pread plus zero-copy views (View) of a
+// read-only mapping that stays safe if the file shrinks (CheckViews then reports it).
+enum class LocalReads { kPread, kMappedViews };
+
+// Opens one local regular file (symlinks followed, path as given) with the reader
+// DirectorySource::Open returns, which offers views (kMappedViews).
+// For benchmarks and tools; the verification path opens files through a RevisionSource.
+Result<std::unique_ptr<verifier::FileReader>> OpenLocalFile(
+    const std::string& path, LocalReads reads = LocalReads::kMappedViews);
 
 // Rejects absolute paths, empty components, ".", "..", NUL and backslashes.
 Status ValidateRelativePath(std::string_view path);
