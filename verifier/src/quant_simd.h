@@ -129,6 +129,15 @@ PB_INLINE typename Vec<W>::I NearestIntV(typename Vec<W>::F f) {
   return (i & 0x007fffff) - 0x00400000;
 }
 
+// roundf(t) (half away from zero) per lane for |t| <= 128, as trunc(t + copysign(0.5 - 2^-25, t)):
+// one rounded addition and a truncation. Proven exhaustively against std::roundf over every
+// float with |t| <= 128 (tests/verifier/quant_round_test.cc); Q8_0's |x * id| stays below 127.5.
+template <int W>
+PB_INLINE typename Vec<W>::I RoundHalfAwayV(typename Vec<W>::F t) {
+  const typename Vec<W>::I c = (Bits<W>(t) & INT32_MIN) | 0x3effffff;  // +-(0.5 - 2^-25)
+  return __builtin_convertvector(t + FromBits<W>(c), typename Vec<W>::I);
+}
+
 // clamp(NearestInt(f), 0, nmax) as integers.
 template <int W>
 PB_INLINE typename Vec<W>::I LevelV(typename Vec<W>::F f, typename Vec<W>::I nmax) {

@@ -1,0 +1,216 @@
+// The AVX-512 fused check of 16 Q8_0 or Q4_0 blocks at once from a bf16 source (Group16), the
+// fast path of quant_legacy_fused.cc's 16-lane FusedRow. The per-block work that is not
+// element-wise is done for the 16 blocks together: one reduction tree gives the 16 block maxima
+// in one vector (MaxTree), one vector division each gives the 16 scales d and inverses id, their
+// binary16 bits are formed in lanes (Fp16BitsV) and compared with the 16 stored scales (one
+// gather). Per block remain the element-wise rounding with the broadcast id (the scalar port's
+// operations: q8_0 roundf as RoundHalfAwayV, q4_0 x*id + 8.5 then truncation) and compares with
+// the stored quants widened to 32-bit lanes (no packing, no store to reload).
+//
+// Q4_0's `max` (the first value of largest magnitude) comes from the same integer maximum: a bf16
+// value widened to binary32 has 16 zero low bits, so each lane's key is |u| | (31 - j) << 1 |
+// sign, whose maximum carries |max| in the high bits, the first position among equal
+// magnitudes, and that value's sign in bit 0.
+//
+// Blocks where equality is not evident exactly as the block kernels decline them (SafeScale:
+// NaN, infinity, maximum in (0, 2^-100)) are not judged here: Group16 returns them in *redo and
+// the caller checks them one by one (FusedRow's per-block path).
+//
+// Private to quant_legacy_fused.cc; every function carries the AVX-512 target (the dispatch
+// checks the CPU). Thread-safety: pure functions.
+#ifndef PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_H_
+#define PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_H_
+
+#include <immintrin.h>
+
+#include "quant_legacy_block.h"
+
+#if PB_QUANT_WIDE
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() (a self-initialized variable),
+// which -W(maybe-)uninitialized reports where they are inlined, i.e. in the including file (GCC
+// bug 105593, fixed in GCC 13).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace provbadge::verifier::quant_internal::group16 {
+
+#define PB_G16 PB_TARGET_AVX512 PB_INLINE
+
+// Lane b = the unsigned maximum of the 16 lanes of m[b]. Pairs are combined at 256-, 128-, 64-
+// and 32-bit distance; the last step leaves block q + {0, 8, 4, 12}[r] in lane 4q + r, which
+// the final permutation puts back in order.
+PB_G16 __m512i MaxTree(const __m512i* m) {
+  __m512i c[8], e[4], f[2];
+  for (int i = 0; i < 8; ++i) {
+    c[i] = _mm512_max_epu32(_mm512_shuffle_i64x2(m[2 * i], m[2 * i + 1], 0x44),
+                            _mm512_shuffle_i64x2(m[2 * i], m[2 * i + 1], 0xee));
+  }
+  for (int i = 0; i < 4; ++i) {
+    e[i] = _mm512_max_epu32(_mm512_shuffle_i32x4(c[2 * i], c[2 * i + 1], 0x88),
+                            _mm512_shuffle_i32x4(c[2 * i], c[2 * i + 1], 0xdd));
+  }
+  for (int i = 0; i < 2; ++i) {
+    f[i] = _mm512_max_epu32(_mm512_unpacklo_epi32(e[2 * i], e[2 * i + 1]),
+                            _mm512_unpackhi_epi32(e[2 * i], e[2 * i + 1]));
+  }
+  const __m512i g =
+      _mm512_max_epu32(_mm512_unpacklo_epi32(f[0], f[1]), _mm512_unpackhi_epi32(f[0], f[1]));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15);
+  return _mm512_permutexvar_epi32(order, g);
+}
+
+// Fp32ToFp16(d) per lane for non-NaN d: f16's normal range as Fp32ToFp16Inline, below it the
+// rounding of |d| + 0.5 to a multiple of 2^-24 (round to nearest even: the f16 subnormal's
+// rounding; its count of 2^-24 is the f16 bits, 0x400 when it rounds up to 2^-14), from
+// 65520 on infinity.
+PB_G16 __m512i Fp16BitsV(__m512 d) {
+  const __m512i w = _mm512_castps_si512(d);
+  const __m512i abs = _mm512_and_si512(w, _mm512_set1_epi32(0x7fffffff));
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(abs, 13), _mm512_set1_epi32(1));
+  const __m512i normal = _mm512_sub_epi32(
+      _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(abs, _mm512_set1_epi32(0xfff)), odd), 13),
+      _mm512_set1_epi32(112 << 10));
+  const __m512i sub = _mm512_sub_epi32(
+      _mm512_castps_si512(_mm512_add_ps(_mm512_castsi512_ps(abs), _mm512_set1_ps(0.5f))),
+      _mm512_set1_epi32(0x3f000000));
+  __m512i h = _mm512_mask_mov_epi32(
+      normal, _mm512_cmplt_epu32_mask(abs, _mm512_set1_epi32(0x38800000)), sub);
+  h = _mm512_mask_mov_epi32(h, _mm512_cmpge_epu32_mask(abs, _mm512_set1_epi32(0x477ff000)),
+                            _mm512_set1_epi32(0x7c00));
+  return _mm512_or_si512(h, _mm512_and_si512(_mm512_srli_epi32(w, 16), _mm512_set1_epi32(0x8000)));
+}
+
+// roundf(t) for |t| <= 2^22 as trunc(t + copysign(0.5 - 2^-25, t)) (RoundHalfAwayV's form).
+PB_G16 __m512i RoundHalfAway(__m512 t) {
+  const __m512i sign = _mm512_and_si512(_mm512_castps_si512(t), _mm512_set1_epi32(INT32_MIN));
+  const __m512 c = _mm512_castsi512_ps(_mm512_or_si512(sign, _mm512_set1_epi32(0x3effffff)));
+  return _mm512_cvttps_epi32(_mm512_add_ps(t, c));
+}
+
+// Bit 31 of a lane set where the f16 trip may change it (TripMayChange of quant_legacy_fused.cc).
+PB_G16 __m512i TripMay(__m512i u) {
+  const __m512i a = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+  const __m512i d = _mm512_sub_epi32(a, _mm512_set1_epi32(1));
+  return _mm512_or_si512(
+      _mm512_sub_epi32(_mm512_set1_epi32(0x477f0000), a),
+      _mm512_andnot_si512(d, _mm512_sub_epi32(d, _mm512_set1_epi32(0x387fffff))));
+}
+
+// Whether the f16 trip changes some of the 32 weights u0, u1 (exactly).
+PB_G16 bool TripChanges(__m512i u0, __m512i u1) {
+  using U = simd::Vec<16>::U;
+  const U a = reinterpret_cast<U>(u0), b = reinterpret_cast<U>(u1);
+  const U diff = (simd::Fp16RoundTripV<16>(a) ^ a) | (simd::Fp16RoundTripV<16>(b) ^ b);
+  return _mm512_test_epi32_mask(reinterpret_cast<__m512i>(diff), reinterpret_cast<__m512i>(diff));
+}
+
+// FmaWatch's verdict for v and its truncation l: some lane of max(|v - l - 1/2|, 1/2 - v,
+// v - 63.5) not below 1/2 - 2^-14 (v finite: the same as FmaWatch's maximum not below it).
+PB_G16 __mmask16 FmaEdge(__m512 v, __m512i l) {
+  const __m512 half = _mm512_sub_ps(_mm512_sub_ps(v, _mm512_cvtepi32_ps(l)), _mm512_set1_ps(0.5f));
+  const __m512 a = _mm512_max_ps(half, _mm512_sub_ps(_mm512_setzero_ps(), half));
+  const __m512 e = _mm512_max_ps(a, _mm512_max_ps(_mm512_sub_ps(_mm512_set1_ps(0.5f), v),
+                                                  _mm512_sub_ps(v, _mm512_set1_ps(63.5f))));
+  return _mm512_cmp_ps_mask(e, _mm512_set1_ps(0.5f - 0x1p-14f), _CMP_NLT_UQ);
+}
+
+// The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0 or Q4_0): false when a
+// block not in *redo differs. *redo: the blocks left to the caller (SafeScale false); for the
+// others changed[b] (kTrip) and may_differ[b] (kFlag, Q4_0) are set.
+template <GgmlType T, bool kFlag, bool kTrip>
+PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
+                    uint8_t* may_differ, uint32_t* redo) {
+  constexpr bool kQ8 = T == GgmlType::kQ8_0;
+  constexpr int kBb = kQ8 ? 34 : 18;
+  __m512i x[16][2], m[16];
+  uint32_t trip_may = 0;
+  for (int b = 0; b < 16; ++b) {
+    const uint8_t* p = src + 64 * b;
+    for (int k = 0; k < 2; ++k) {
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+      x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+    }
+    if constexpr (kTrip) {
+      const __m512i may = _mm512_or_si512(TripMay(x[b][0]), TripMay(x[b][1]));
+      trip_may |= static_cast<uint32_t>(_mm512_movepi32_mask(may) != 0) << b;
+    }
+    const __m512i abs = _mm512_set1_epi32(0x7fffffff);
+    if constexpr (kQ8) {
+      m[b] = _mm512_max_epu32(_mm512_and_si512(x[b][0], abs), _mm512_and_si512(x[b][1], abs));
+    } else {  // key: |u| | (31 - j) << 1 | sign
+      const __m512i pos0 =
+          _mm512_setr_epi32(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32);
+      __m512i key[2];
+      for (int k = 0; k < 2; ++k) {
+        const __m512i pos = _mm512_sub_epi32(pos0, _mm512_set1_epi32(32 * k));
+        key[k] = _mm512_or_si512(_mm512_or_si512(_mm512_and_si512(x[b][k], abs), pos),
+                                 _mm512_srli_epi32(x[b][k], 31));
+      }
+      m[b] = _mm512_max_epu32(key[0], key[1]);
+    }
+  }
+  const __m512i top = MaxTree(m);
+  const __m512i amax = kQ8 ? top : _mm512_and_si512(top, _mm512_set1_epi32(0x7fff0000));
+  const __mmask16 zero = _mm512_testn_epi32_mask(amax, amax);
+  const __mmask16 safe =
+      zero | (_mm512_cmpge_epi32_mask(amax, _mm512_set1_epi32(legacy::kMinScaleBits)) &
+              _mm512_cmplt_epi32_mask(amax, _mm512_set1_epi32(legacy::kInfBits)));
+  __m512 d;
+  if constexpr (kQ8) {
+    d = _mm512_div_ps(_mm512_castsi512_ps(amax), _mm512_set1_ps(127.f));
+  } else {  // max = +-amax with the key's sign (+0 for an all-zero block, as the reference)
+    const __m512i sign = _mm512_slli_epi32(top, 31);
+    const __m512i max = _mm512_maskz_or_epi32(~zero, amax, sign);
+    d = _mm512_div_ps(_mm512_castsi512_ps(max), _mm512_set1_ps(-8.f));
+  }
+  const __mmask16 nonzero = _mm512_cmpneq_ps_mask(d, _mm512_setzero_ps());
+  const __m512 id = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), d);
+  const __m512i at =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(kBb));
+  const __m512i scales = _mm512_i32gather_epi32(at, stored, 1);
+  uint32_t bad =
+      _mm512_test_epi32_mask(_mm512_xor_si512(scales, Fp16BitsV(d)), _mm512_set1_epi32(0xffff));
+  for (int b = 0; b < 16; ++b) {
+    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
+    const uint8_t* s = stored + kBb * b + 2;
+    __mmask16 ne;
+    if constexpr (kQ8) {
+      ne = 0;
+      for (int k = 0; k < 2; ++k) {
+        const __m512i r = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb));
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16 * k));
+        ne |= _mm512_cmpneq_epi32_mask(r, _mm512_cvtepi8_epi32(q));
+      }
+    } else {
+      __m512i l[2], q[2];
+      __mmask16 edge = 0;
+      for (int k = 0; k < 2; ++k) {
+        const __m512 v =
+            _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb), _mm512_set1_ps(8.5f));
+        l[k] = _mm512_cvttps_epi32(v);
+        if constexpr (kFlag) edge |= FmaEdge(v, l[k]);
+        q[k] = _mm512_min_epi32(l[k], _mm512_set1_epi32(15));
+      }
+      const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
+      const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+      ne = _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
+      if constexpr (kFlag) may_differ[b] = edge != 0;
+    }
+    bad |= static_cast<uint32_t>(ne != 0) << b;
+    if constexpr (kTrip) {
+      changed[b] = (trip_may >> b & 1) && TripChanges(x[b][0], x[b][1]);
+    }
+  }
+  *redo = static_cast<uint16_t>(~safe);
+  return (bad & safe) == 0;
+}
+
+#undef PB_G16
+
+}  // namespace provbadge::verifier::quant_internal::group16
+
+#endif  // PB_QUANT_WIDE
+
+#endif  // PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_H_
