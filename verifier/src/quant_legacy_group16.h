@@ -88,13 +88,14 @@ PB_G16 __m512i RoundHalfAway(__m512 t) {
   return _mm512_cvttps_epi32(_mm512_add_ps(t, c));
 }
 
-// Bit 31 of a lane set where the f16 trip may change it (TripMayChange of quant_legacy_fused.cc).
-PB_G16 __m512i TripMay(__m512i u) {
+// Lanes the f16 trip provably leaves as is: |u| zero or in f16's normal range [2^-14, 65280],
+// where a bf16 value's 8 significant bits fit in f16's 11 (TripMayChange of
+// quant_legacy_fused.cc, as a mask).
+PB_G16 __mmask16 TripKeeps(__m512i u) {
   const __m512i a = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
-  const __m512i d = _mm512_sub_epi32(a, _mm512_set1_epi32(1));
-  return _mm512_or_si512(
-      _mm512_sub_epi32(_mm512_set1_epi32(0x477f0000), a),
-      _mm512_andnot_si512(d, _mm512_sub_epi32(d, _mm512_set1_epi32(0x387fffff))));
+  return _mm512_cmple_epu32_mask(_mm512_sub_epi32(a, _mm512_set1_epi32(0x38800000)),
+                                 _mm512_set1_epi32(0x477f0000 - 0x38800000)) |
+         _mm512_testn_epi32_mask(a, a);
 }
 
 // Whether the f16 trip changes some of the 32 weights u0, u1 (exactly).
@@ -105,14 +106,21 @@ PB_G16 bool TripChanges(__m512i u0, __m512i u1) {
   return _mm512_test_epi32_mask(reinterpret_cast<__m512i>(diff), reinterpret_cast<__m512i>(diff));
 }
 
-// FmaWatch's verdict for v and its truncation l: some lane of max(|v - l - 1/2|, 1/2 - v,
-// v - 63.5) not below 1/2 - 2^-14 (v finite: the same as FmaWatch's maximum not below it).
-PB_G16 __mmask16 FmaEdge(__m512 v, __m512i l) {
-  const __m512 half = _mm512_sub_ps(_mm512_sub_ps(v, _mm512_cvtepi32_ps(l)), _mm512_set1_ps(0.5f));
-  const __m512 a = _mm512_max_ps(half, _mm512_sub_ps(_mm512_setzero_ps(), half));
-  const __m512 e = _mm512_max_ps(a, _mm512_max_ps(_mm512_sub_ps(_mm512_set1_ps(0.5f), v),
-                                                  _mm512_sub_ps(v, _mm512_set1_ps(63.5f))));
-  return _mm512_cmp_ps_mask(e, _mm512_set1_ps(0.5f - 0x1p-14f), _CMP_NLT_UQ);
+// Lanes where FmaWatch flags v (v finite): max(|v - l - 1/2|, 1/2 - v, v - 63.5) >= 1/2 - 2^-14
+// with l = trunc(v). Its terms, rounded as FmaWatch computes them: v - l is exact (the fraction
+// f), f - 1/2 and v - 63.5 are exact where they reach the bound, and 1/2 - f >= 1/2 - 2^-14
+// exactly for f <= T = 0x1.001p-14 (bits 0x38800800; 1/2 - v the same for 0 <= v < 1, and
+// f < 0 for v < 0). So the lane is not flagged iff T < f < 1 - 2^-14 and v < 64 - 2^-14: two
+// unsigned compares of bits (a negative f or v has bit 31 set), f from one vreduceps (v minus
+// its truncation, exact). FmaEdgeMatchesWatch (tests) checks it for every |v| <= 128.
+PB_G16 __mmask16 FmaEdge(__m512 v) {
+  const __m512i f = _mm512_castps_si512(_mm512_reduce_ps(v, _MM_FROUND_TO_ZERO));
+  const __mmask16 below =
+      _mm512_cmplt_epu32_mask(_mm512_castps_si512(v), _mm512_set1_epi32(0x427ffff0));
+  const __mmask16 inside =
+      _mm512_mask_cmplt_epu32_mask(below, _mm512_sub_epi32(f, _mm512_set1_epi32(0x38800801)),
+                                   _mm512_set1_epi32(0x3f7ffc00 - 0x38800801));
+  return static_cast<__mmask16>(~inside);
 }
 
 // The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0 or Q4_0): false when a
@@ -132,8 +140,8 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
       x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
     }
     if constexpr (kTrip) {
-      const __m512i may = _mm512_or_si512(TripMay(x[b][0]), TripMay(x[b][1]));
-      trip_may |= static_cast<uint32_t>(_mm512_movepi32_mask(may) != 0) << b;
+      const __mmask16 keeps = TripKeeps(x[b][0]) & TripKeeps(x[b][1]);
+      trip_may |= static_cast<uint32_t>(keeps != 0xffff) << b;
     }
     const __m512i abs = _mm512_set1_epi32(0x7fffffff);
     if constexpr (kQ8) {
@@ -190,7 +198,7 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
         const __m512 v =
             _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb), _mm512_set1_ps(8.5f));
         l[k] = _mm512_cvttps_epi32(v);
-        if constexpr (kFlag) edge |= FmaEdge(v, l[k]);
+        if constexpr (kFlag) edge |= FmaEdge(v);
         q[k] = _mm512_min_epi32(l[k], _mm512_set1_epi32(15));
       }
       const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
