@@ -4,13 +4,14 @@
 // seconds. "stream": 4M weights per type (about 10 MB, beyond L2, from L3/DRAM); "cached": 64K
 // weights (fits L2) checked repeatedly. Flags "all": changed and may_differ as FusedRowChecker
 // asks for them when every candidate is evaluated; "none": candidate 0 only.
-// Usage: fused_kernel_bench [lanes (0 = all widths)] [repeats (default 10)]
+// Usage: fused_kernel_bench [lanes (0 = all widths)] [repeats (default 10)] [type, e.g. Q8_0]
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "../verifier/src/quant_internal.h"
@@ -75,6 +76,7 @@ bool Time(pv::GgmlType type, const Data& d, bool flags, int repeats, int passes,
 int main(int argc, char** argv) {
   const int only = argc > 1 ? std::atoi(argv[1]) : 0;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 10;
+  const std::string type = argc > 3 ? argv[3] : "";
   const struct {
     pv::GgmlType type;
     const char* name;
@@ -86,6 +88,7 @@ int main(int argc, char** argv) {
   std::printf("%-6s %5s %-6s %-5s %14s %9s\n", "type", "lanes", "data", "flags", "M per CPU-s",
               "GB/s");
   for (const auto& t : types) {
+    if (!type.empty() && type != t.name) continue;
     const Data stream = Make(t.type, 4 << 20), cached = Make(t.type, 64 << 10);
     const double bytes =
         2.0 + pv::LookupGgmlType(static_cast<uint32_t>(t.type))->block_bytes / 32.0;

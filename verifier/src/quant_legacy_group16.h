@@ -83,8 +83,8 @@ PB_G16 __m512i Fp16BitsV(__m512 d) {
 
 // roundf(t) for |t| <= 2^22 as trunc(t + copysign(0.5 - 2^-25, t)) (RoundHalfAwayV's form).
 PB_G16 __m512i RoundHalfAway(__m512 t) {
-  const __m512i sign = _mm512_and_si512(_mm512_castps_si512(t), _mm512_set1_epi32(INT32_MIN));
-  const __m512 c = _mm512_castsi512_ps(_mm512_or_si512(sign, _mm512_set1_epi32(0x3effffff)));
+  const __m512 c = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(  // (t & sign) | pred(0.5)
+      _mm512_castps_si512(t), _mm512_set1_epi32(INT32_MIN), _mm512_set1_epi32(0x3effffff), 0xea));
   return _mm512_cvttps_epi32(_mm512_add_ps(t, c));
 }
 
@@ -124,15 +124,16 @@ PB_G16 __mmask16 FmaEdge(__m512 v) {
 }
 
 // The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0 or Q4_0): false when a
-// block not in *redo differs. *redo: the blocks left to the caller (SafeScale false); for the
-// others changed[b] (kTrip) and may_differ[b] (kFlag, Q4_0) are set.
+// block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all 16 when
+// a quant differs in a group with such a block); for the others changed[b] (kTrip) and
+// may_differ[b] (kFlag, Q4_0) are set.
 template <GgmlType T, bool kFlag, bool kTrip>
 PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
                     uint8_t* may_differ, uint32_t* redo) {
   constexpr bool kQ8 = T == GgmlType::kQ8_0;
   constexpr int kBb = kQ8 ? 34 : 18;
   __m512i x[16][2], m[16];
-  uint32_t trip_may = 0;
+  __mmask16 keeps[16];  // kTrip: lanes the f16 trip leaves as is
   for (int b = 0; b < 16; ++b) {
     const uint8_t* p = src + 64 * b;
     for (int k = 0; k < 2; ++k) {
@@ -140,8 +141,7 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
       x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
     }
     if constexpr (kTrip) {
-      const __mmask16 keeps = TripKeeps(x[b][0]) & TripKeeps(x[b][1]);
-      trip_may |= static_cast<uint32_t>(keeps != 0xffff) << b;
+      keeps[b] = TripKeeps(x[b][0]) & TripKeeps(x[b][1]);
     }
     const __m512i abs = _mm512_set1_epi32(0x7fffffff);
     if constexpr (kQ8) {
@@ -178,14 +178,13 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
       _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
                          _mm512_set1_epi32(kBb));
   const __m512i scales = _mm512_i32gather_epi32(at, stored, 1);
-  uint32_t bad =
+  const __mmask16 bad_scale =
       _mm512_test_epi32_mask(_mm512_xor_si512(scales, Fp16BitsV(d)), _mm512_set1_epi32(0xffff));
+  __mmask16 ne = 0;  // quants that differ, any block
   for (int b = 0; b < 16; ++b) {
     const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
     const uint8_t* s = stored + kBb * b + 2;
-    __mmask16 ne;
     if constexpr (kQ8) {
-      ne = 0;
       for (int k = 0; k < 2; ++k) {
         const __m512i r = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb));
         const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16 * k));
@@ -203,16 +202,18 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
       }
       const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
       const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
-      ne = _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
+      ne |= _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
       if constexpr (kFlag) may_differ[b] = edge != 0;
     }
-    bad |= static_cast<uint32_t>(ne != 0) << b;
     if constexpr (kTrip) {
-      changed[b] = (trip_may >> b & 1) && TripChanges(x[b][0], x[b][1]);
+      changed[b] = keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1]);
     }
   }
+  // A quant that differs is not attributed to its block: with a declined block in the group,
+  // every block goes to the caller.
   *redo = static_cast<uint16_t>(~safe);
-  return (bad & safe) == 0;
+  if (ne != 0 && safe != 0xffff) *redo = 0xffff;
+  return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
 }
 
 #undef PB_G16
