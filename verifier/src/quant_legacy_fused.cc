@@ -4,7 +4,8 @@
 // Fp16RoundTripRow), the block kernel of quant_legacy_block.h (the scalar port for the blocks
 // it declines, exactly as QuantizeLegacy) into a block on the stack, and one compare with the
 // stored block. No row of floats or quantized bytes is formed. Widths and dispatch as
-// QuantizeLegacy (LegacyKernelWidth).
+// QuantizeLegacy (LegacyKernelWidth). At 16 lanes Q8_0 and Q4_0 go 16 blocks at a time through
+// quant_legacy_group16.h (Grouped16), the blocks it declines through the per-block path.
 #include "quant_legacy_block.h"
 #include "quant_legacy_group16.h"
 

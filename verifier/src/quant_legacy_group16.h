@@ -21,11 +21,11 @@
 #ifndef PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_H_
 #define PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_H_
 
-#include <immintrin.h>
-
 #include "quant_legacy_block.h"
 
 #if PB_QUANT_WIDE
+
+#include <immintrin.h>
 
 // GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() (a self-initialized variable),
 // which -W(maybe-)uninitialized reports where they are inlined, i.e. in the including file (GCC

@@ -1,9 +1,9 @@
 // Private to the vectorized kernels (quant_kquants_simd.cc, quant_kquants_q6k.cc,
-// quant_legacy_simd.cc, quant_convert_simd.cc): GCC vector types of one width W (16 lanes
-// AVX-512, 8 AVX2, 4 portable), the per-lane primitives with exactly the scalar port's roundings
-// (fma per lane, exact horizontal max/min/or), the sub-block -> lane transpose, and the kernel
-// width dispatch. Everything here is always inlined into width-specific functions compiled with
-// `target` attributes (see the .cc files), so no vector crosses an ABI boundary.
+// quant_legacy_simd.cc, quant_legacy_fused.cc, quant_convert_simd.cc): GCC vector types of one
+// width W (16 lanes AVX-512, 8 AVX2, 4 portable), the per-lane primitives with exactly the scalar
+// port's roundings (fma per lane, exact horizontal max/min/or), the sub-block -> lane transpose,
+// and the kernel width dispatch. Everything here is always inlined into width-specific functions
+// compiled with `target` attributes (see the .cc files), so no vector crosses an ABI boundary.
 //
 // Thread-safety: pure functions; the kernel width is a process-wide atomic.
 #ifndef PROVBADGE_VERIFIER_SRC_QUANT_SIMD_H_
