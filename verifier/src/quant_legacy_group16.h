@@ -1,15 +1,15 @@
-// The AVX-512 fused check of 16 Q8_0 or Q4_0 blocks at once from a bf16 source (Group16), the
+// The AVX-512 fused check of 16 Q8_0, Q4_0 or Q5_0 blocks at once from a bf16 source (Group16), the
 // fast path of quant_legacy_fused.cc's 16-lane FusedRow. The per-block work that is not
 // element-wise is done for the 16 blocks together: one reduction tree gives the 16 block maxima
 // in one vector (MaxTree), one vector division each gives the 16 scales d and inverses id, their
 // binary16 bits are formed in lanes (Fp16BitsV) and compared with the 16 stored scales (one
 // gather). Per block remain the element-wise rounding with the broadcast id (the scalar port's
-// operations: q8_0 roundf as RoundHalfAwayV, q4_0 x*id + 8.5 then truncation) and compares with
-// the stored quants widened to 32-bit lanes (no packing, no store to reload).
+// operations: q8_0 roundf as RoundHalfAwayV, q4_0/q5_0 x*id + 8.5 (16.5) then truncation) and
+// compares with the stored quants widened to 32-bit lanes (no packing, no store to reload).
 //
-// Q4_0's `max` (the first value of largest magnitude) comes from the same integer maximum: a bf16
-// value widened to binary32 has 16 zero low bits, so each lane's key is |u| | (31 - j) << 1 |
-// sign, whose maximum carries |max| in the high bits, the first position among equal
+// Q4_0's and Q5_0's `max` (the first value of largest magnitude) comes from the same integer
+// maximum: a bf16 value widened to binary32 has 16 zero low bits, so each lane's key is |u| | (31 -
+// j) << 1 | sign, whose maximum carries |max| in the high bits, the first position among equal
 // magnitudes, and that value's sign in bit 0.
 //
 // Blocks where equality is not evident exactly as the block kernels decline them (SafeScale:
@@ -123,15 +123,15 @@ PB_G16 __mmask16 FmaEdge(__m512 v) {
   return static_cast<__mmask16>(~inside);
 }
 
-// The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0 or Q4_0): false when a
+// The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0, Q4_0 or Q5_0): false when a
 // block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all 16 when
 // a quant differs in a group with such a block); for the others changed[b] (kTrip) and
-// may_differ[b] (kFlag, Q4_0) are set.
+// may_differ[b] (kFlag, Q4_0/Q5_0) are set.
 template <GgmlType T, bool kFlag, bool kTrip>
 PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
                     uint8_t* may_differ, uint32_t* redo) {
-  constexpr bool kQ8 = T == GgmlType::kQ8_0;
-  constexpr int kBb = kQ8 ? 34 : 18;
+  constexpr bool kQ8 = T == GgmlType::kQ8_0, kQ5 = T == GgmlType::kQ5_0;
+  constexpr int kBb = kQ8 ? 34 : (kQ5 ? 22 : 18), kNmax = kQ5 ? 31 : 15;
   __m512i x[16][2], m[16];
   __mmask16 keeps[16];  // kTrip: lanes the f16 trip leaves as is
   for (int b = 0; b < 16; ++b) {
@@ -170,7 +170,7 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
   } else {  // max = +-amax with the key's sign (+0 for an all-zero block, as the reference)
     const __m512i sign = _mm512_slli_epi32(top, 31);
     const __m512i max = _mm512_maskz_or_epi32(~zero, amax, sign);
-    d = _mm512_div_ps(_mm512_castsi512_ps(max), _mm512_set1_ps(-8.f));
+    d = _mm512_div_ps(_mm512_castsi512_ps(max), _mm512_set1_ps(kQ5 ? -16.f : -8.f));
   }
   const __mmask16 nonzero = _mm512_cmpneq_ps_mask(d, _mm512_setzero_ps());
   const __m512 id = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), d);
@@ -194,14 +194,23 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
       __m512i l[2], q[2];
       __mmask16 edge = 0;
       for (int k = 0; k < 2; ++k) {
-        const __m512 v =
-            _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb), _mm512_set1_ps(8.5f));
+        const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb),
+                                       _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
         l[k] = _mm512_cvttps_epi32(v);
         if constexpr (kFlag) edge |= FmaEdge(v);
-        q[k] = _mm512_min_epi32(l[k], _mm512_set1_epi32(15));
+        q[k] = _mm512_min_epi32(l[k], _mm512_set1_epi32(kNmax));
+      }
+      if constexpr (kQ5) {  // qh: bit 4 of level j in bit j; then the low nibbles
+        const uint32_t qh =
+            static_cast<uint32_t>(_mm512_test_epi32_mask(q[0], _mm512_set1_epi32(16))) |
+            static_cast<uint32_t>(_mm512_test_epi32_mask(q[1], _mm512_set1_epi32(16))) << 16;
+        uint32_t stored_qh;
+        std::memcpy(&stored_qh, s, 4);
+        ne |= static_cast<__mmask16>(qh != stored_qh);
+        for (__m512i& v : q) v = _mm512_and_si512(v, _mm512_set1_epi32(15));
       }
       const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
-      const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+      const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (kQ5 ? 4 : 0)));
       ne |= _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
       if constexpr (kFlag) may_differ[b] = edge != 0;
     }
