@@ -98,7 +98,8 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
       const int nb = 16 * (1 + rep % 3) + rep % 5;
       const std::vector<float> x = MakeRow(nb, rng);
       const std::vector<uint8_t> src = Bf16Bytes(x);
-      for (GgmlType type : {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0}) {
+      for (GgmlType type :
+           {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1}) {
         INFO("lanes " << lanes << " rep " << rep << " type " << static_cast<int>(type));
         const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
         std::vector<uint8_t> stored(nb * bb), out(nb * bb);

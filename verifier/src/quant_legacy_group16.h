@@ -37,25 +37,35 @@ namespace provbadge::verifier::quant_internal::group16 {
 
 #define PB_G16 PB_TARGET_AVX512 PB_INLINE
 
-// Lane b = the unsigned maximum of the 16 lanes of m[b]. Pairs are combined at 256-, 128-, 64-
-// and 32-bit distance; the last step leaves block q + {0, 8, 4, 12}[r] in lane 4q + r, which
-// the final permutation puts back in order.
-PB_G16 __m512i MaxTree(const __m512i* m) {
+struct MaxU32 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epu32(a, b); }
+};
+struct MaxI32 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epi32(a, b); }
+};
+struct MinI32 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_min_epi32(a, b); }
+};
+
+// Lane b = op (unsigned maximum unless given) of the 16 lanes of m[b]. Pairs are combined at
+// 256-, 128-, 64- and 32-bit distance; the last step leaves block q + {0, 8, 4, 12}[r] in lane
+// 4q + r, which the final permutation puts back in order.
+template <typename Op = MaxU32>
+PB_G16 __m512i MaxTree(const __m512i* m, Op op = Op()) {
   __m512i c[8], e[4], f[2];
   for (int i = 0; i < 8; ++i) {
-    c[i] = _mm512_max_epu32(_mm512_shuffle_i64x2(m[2 * i], m[2 * i + 1], 0x44),
-                            _mm512_shuffle_i64x2(m[2 * i], m[2 * i + 1], 0xee));
+    c[i] = op(_mm512_shuffle_i64x2(m[2 * i], m[2 * i + 1], 0x44),
+              _mm512_shuffle_i64x2(m[2 * i], m[2 * i + 1], 0xee));
   }
   for (int i = 0; i < 4; ++i) {
-    e[i] = _mm512_max_epu32(_mm512_shuffle_i32x4(c[2 * i], c[2 * i + 1], 0x88),
-                            _mm512_shuffle_i32x4(c[2 * i], c[2 * i + 1], 0xdd));
+    e[i] = op(_mm512_shuffle_i32x4(c[2 * i], c[2 * i + 1], 0x88),
+              _mm512_shuffle_i32x4(c[2 * i], c[2 * i + 1], 0xdd));
   }
   for (int i = 0; i < 2; ++i) {
-    f[i] = _mm512_max_epu32(_mm512_unpacklo_epi32(e[2 * i], e[2 * i + 1]),
-                            _mm512_unpackhi_epi32(e[2 * i], e[2 * i + 1]));
+    f[i] = op(_mm512_unpacklo_epi32(e[2 * i], e[2 * i + 1]),
+              _mm512_unpackhi_epi32(e[2 * i], e[2 * i + 1]));
   }
-  const __m512i g =
-      _mm512_max_epu32(_mm512_unpacklo_epi32(f[0], f[1]), _mm512_unpackhi_epi32(f[0], f[1]));
+  const __m512i g = op(_mm512_unpacklo_epi32(f[0], f[1]), _mm512_unpackhi_epi32(f[0], f[1]));
   const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15);
   return _mm512_permutexvar_epi32(order, g);
 }
@@ -220,6 +230,92 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
   }
   // A quant that differs is not attributed to its block: with a declined block in the group,
   // every block goes to the caller.
+  *redo = static_cast<uint16_t>(~safe);
+  if (ne != 0 && safe != 0xffff) *redo = 0xffff;
+  return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
+}
+
+// Binary32 bits u <-> integers of the same order (an involution; -0 below +0, NaNs beyond the
+// infinities).
+PB_G16 __m512i Ordered(__m512i u) {
+  return _mm512_xor_si512(
+      u, _mm512_and_si512(_mm512_srai_epi32(u, 31), _mm512_set1_epi32(0x7fffffff)));
+}
+
+// Q4_1 (NMAX 15) / Q5_1 (31) as Group16: max and min by two reduction trees of ordered keys, d =
+// (max - min)/NMAX and id = 1/d in lanes, the fp16 d and m compared as one 32-bit gather;
+// q = (int)((x - min)*id + 0.5) (clamped to 15 for Q4_1). Declined as MinMaxBlock declines: a
+// NaN or infinity (a key beyond the infinities'), a zero max or min, a range neither 0 nor in
+// [2^-100, FLT_MAX].
+template <GgmlType T, bool kFlag, bool kTrip>
+PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
+                          uint8_t* may_differ, uint32_t* redo) {
+  constexpr bool kQ5 = T == GgmlType::kQ5_1;
+  constexpr int kBb = kQ5 ? 24 : 20, kNmax = kQ5 ? 31 : 15;
+  __m512i x[16][2], hi[16], lo[16];
+  __mmask16 keeps[16];
+  for (int b = 0; b < 16; ++b) {
+    const uint8_t* p = src + 64 * b;
+    __m512i key[2];
+    for (int k = 0; k < 2; ++k) {
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+      x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+      key[k] = Ordered(x[b][k]);
+    }
+    if constexpr (kTrip) keeps[b] = TripKeeps(x[b][0]) & TripKeeps(x[b][1]);
+    hi[b] = _mm512_max_epi32(key[0], key[1]);
+    lo[b] = _mm512_min_epi32(key[0], key[1]);
+  }
+  const __m512 max = _mm512_castsi512_ps(Ordered(MaxTree(hi, MaxI32())));
+  const __m512 min = _mm512_castsi512_ps(Ordered(MaxTree(lo, MinI32())));
+  const __m512 range = _mm512_sub_ps(max, min);
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  const __mmask16 finite =
+      _mm512_cmp_ps_mask(max, inf, _CMP_LT_OQ) & _mm512_cmp_ps_mask(min, -inf, _CMP_GT_OQ);
+  const __mmask16 nonzero = _mm512_cmp_ps_mask(max, _mm512_setzero_ps(), _CMP_NEQ_OQ) &
+                            _mm512_cmp_ps_mask(min, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+  const __mmask16 range_ok = _mm512_cmp_ps_mask(range, _mm512_setzero_ps(), _CMP_EQ_OQ) |
+                             (_mm512_cmp_ps_mask(range, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) &
+                              _mm512_cmp_ps_mask(range, _mm512_set1_ps(FLT_MAX), _CMP_LE_OQ));
+  const __mmask16 safe = finite & nonzero & range_ok;
+  const __m512 d = _mm512_div_ps(range, _mm512_set1_ps(static_cast<float>(kNmax)));
+  const __m512 id = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_NEQ_UQ),
+                                        _mm512_set1_ps(1.0f), d);
+  const __m512i at =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(kBb));
+  const __m512i want = _mm512_or_si512(Fp16BitsV(d), _mm512_slli_epi32(Fp16BitsV(min), 16));
+  const __mmask16 bad_scale = _mm512_cmpneq_epi32_mask(_mm512_i32gather_epi32(at, stored, 1), want);
+  __mmask16 ne = 0;
+  for (int b = 0; b < 16; ++b) {
+    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
+    const __m512 minb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), min);
+    const uint8_t* s = stored + kBb * b + 4;
+    __m512i q[2];
+    __mmask16 edge = 0;
+    for (int k = 0; k < 2; ++k) {
+      const __m512 v =
+          _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_castsi512_ps(x[b][k]), minb), idb),
+                        _mm512_set1_ps(0.5f));
+      q[k] = _mm512_cvttps_epi32(v);
+      if constexpr (kFlag) edge |= FmaEdge(v);
+      if constexpr (!kQ5) q[k] = _mm512_min_epi32(q[k], _mm512_set1_epi32(15));
+    }
+    if constexpr (kQ5) {
+      const uint32_t qh =
+          static_cast<uint32_t>(_mm512_test_epi32_mask(q[0], _mm512_set1_epi32(16))) |
+          static_cast<uint32_t>(_mm512_test_epi32_mask(q[1], _mm512_set1_epi32(16))) << 16;
+      uint32_t stored_qh;
+      std::memcpy(&stored_qh, s, 4);
+      ne |= static_cast<__mmask16>(qh != stored_qh);
+      for (__m512i& v : q) v = _mm512_and_si512(v, _mm512_set1_epi32(15));
+    }
+    const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
+    const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (kQ5 ? 4 : 0)));
+    ne |= _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
+    if constexpr (kFlag) may_differ[b] = edge != 0;
+    if constexpr (kTrip) changed[b] = keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1]);
+  }
   *redo = static_cast<uint16_t>(~safe);
   if (ne != 0 && safe != 0xffff) *redo = 0xffff;
   return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
