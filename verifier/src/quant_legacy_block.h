@@ -141,8 +141,7 @@ PB_INLINE void Pack(const typename Vec<W>::I* q, uint8_t* y) {
   PackNibbles<W>(q, NMAX == 31 ? y + 4 : y);
 }
 
-// Q8_0: d = amax/127, q = roundf(x * id) (half away from zero: trunc, then +-1 when the exact
-// remainder reaches a half).
+// Q8_0: d = amax/127, q = roundf(x * id) (RoundHalfAwayV: |x * id| <= 127 * (1 + 2^-22)).
 template <int W>
 PB_INLINE bool Q8_0Block(const float* x, uint8_t* y) {
   const Block<W> b(x);
@@ -153,10 +152,7 @@ PB_INLINE bool Q8_0Block(const float* x, uint8_t* y) {
   StoreFp16(y, d);
   int32_t q[kQk];
   for (int k = 0; k < Block<W>::kV; ++k) {
-    const typename Vec<W>::F t = b.v[k] * id;
-    typename Vec<W>::I r = __builtin_convertvector(t, typename Vec<W>::I);
-    const typename Vec<W>::F rem = t - __builtin_convertvector(r, typename Vec<W>::F);
-    r += (rem <= -0.5f) - (rem >= 0.5f);  // compares are -1 where true
+    const typename Vec<W>::I r = simd::RoundHalfAwayV<W>(b.v[k] * id);
     std::memcpy(q + k * W, &r, sizeof r);
   }
   Narrow<kQk>(q, y + 2);

@@ -4,8 +4,10 @@
 // Fp16RoundTripRow), the block kernel of quant_legacy_block.h (the scalar port for the blocks
 // it declines, exactly as QuantizeLegacy) into a block on the stack, and one compare with the
 // stored block. No row of floats or quantized bytes is formed. Widths and dispatch as
-// QuantizeLegacy (LegacyKernelWidth).
+// QuantizeLegacy (LegacyKernelWidth). At 16 lanes every type goes 16 blocks at a time
+// through quant_legacy_group16.h (Grouped16), the blocks it declines through the per-block path.
 #include "quant_legacy_block.h"
+#include "quant_legacy_group16.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the fused check loads little-endian 16-bit values directly"
@@ -145,9 +147,55 @@ PB_TARGET_AVX2_FMA bool Fused8(GgmlType t, const uint8_t* src, const uint8_t* st
                                uint8_t* ch, uint8_t* md) {
   return FusedImpl<8>(t, src, stored, nb, ch, md);
 }
+// Every legacy type at 16 lanes: groups of 16 blocks (quant_legacy_group16.h), the blocks a group
+// leaves and the last nb % 16 blocks one by one.
+template <GgmlType T, bool kFlag, bool kTrip>
+PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* stored, int64_t nb,
+                                          uint8_t* ch, uint8_t* md) {
+  constexpr int kBb = BlockBytes(T);
+  int64_t i = 0;
+  for (; i + 16 <= nb; i += 16) {
+    uint32_t redo = 0;
+    constexpr bool kMinMax = T == GgmlType::kQ4_1 || T == GgmlType::kQ5_1;
+    uint8_t* const c = kTrip ? ch + i : nullptr;
+    uint8_t* const m = kFlag ? md + i : nullptr;
+    const bool same =
+        kMinMax
+            ? group16::Group16MinMax<T, kFlag, kTrip>(src + 64 * i, stored + kBb * i, c, m, &redo)
+            : group16::Group16<T, kFlag, kTrip>(src + 64 * i, stored + kBb * i, c, m, &redo);
+    if (!same) return false;
+
+    for (; redo != 0; redo &= redo - 1) {
+      const int64_t b = i + __builtin_ctz(redo);
+      if (!FusedRow<16, T, kFlag, kTrip>(src + 64 * b, stored + kBb * b, 1,
+                                         kTrip ? ch + b : nullptr, kFlag ? md + b : nullptr)) {
+        return false;
+      }
+    }
+  }
+  return FusedRow<16, T, kFlag, kTrip>(src + 64 * i, stored + kBb * i, nb - i,
+                                       kTrip ? ch + i : nullptr, kFlag ? md + i : nullptr);
+}
+
+template <GgmlType T>
+PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* stored, int64_t nb,
+                                          uint8_t* ch, uint8_t* md) {
+  if constexpr (T != GgmlType::kQ8_0) {
+    if (md && ch) return Grouped16<T, true, true>(src, stored, nb, ch, md);
+    if (md) return Grouped16<T, true, false>(src, stored, nb, ch, md);
+  }
+  if (ch) return Grouped16<T, false, true>(src, stored, nb, ch, md);
+  return Grouped16<T, false, false>(src, stored, nb, ch, md);
+}
+
 PB_TARGET_AVX512 bool Fused16(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb,
                               uint8_t* ch, uint8_t* md) {
-  return FusedImpl<16>(t, src, stored, nb, ch, md);
+  if (t == GgmlType::kQ8_0) return Grouped16<GgmlType::kQ8_0>(src, stored, nb, ch, md);
+  if (t == GgmlType::kQ4_0) return Grouped16<GgmlType::kQ4_0>(src, stored, nb, ch, md);
+  if (t == GgmlType::kQ5_0) return Grouped16<GgmlType::kQ5_0>(src, stored, nb, ch, md);
+  if (t == GgmlType::kQ4_1) return Grouped16<GgmlType::kQ4_1>(src, stored, nb, ch, md);
+  if (t == GgmlType::kQ5_1) return Grouped16<GgmlType::kQ5_1>(src, stored, nb, ch, md);
+  return false;
 }
 #endif
 

@@ -1,9 +1,9 @@
 // Private to the vectorized kernels (quant_kquants_simd.cc, quant_kquants_q6k.cc,
-// quant_legacy_simd.cc, quant_convert_simd.cc): GCC vector types of one width W (16 lanes
-// AVX-512, 8 AVX2, 4 portable), the per-lane primitives with exactly the scalar port's roundings
-// (fma per lane, exact horizontal max/min/or), the sub-block -> lane transpose, and the kernel
-// width dispatch. Everything here is always inlined into width-specific functions compiled with
-// `target` attributes (see the .cc files), so no vector crosses an ABI boundary.
+// quant_legacy_simd.cc, quant_legacy_fused.cc, quant_convert_simd.cc): GCC vector types of one
+// width W (16 lanes AVX-512, 8 AVX2, 4 portable), the per-lane primitives with exactly the scalar
+// port's roundings (fma per lane, exact horizontal max/min/or), the sub-block -> lane transpose,
+// and the kernel width dispatch. Everything here is always inlined into width-specific functions
+// compiled with `target` attributes (see the .cc files), so no vector crosses an ABI boundary.
 //
 // Thread-safety: pure functions; the kernel width is a process-wide atomic.
 #ifndef PROVBADGE_VERIFIER_SRC_QUANT_SIMD_H_
@@ -127,6 +127,15 @@ PB_INLINE typename Vec<W>::I NearestIntV(typename Vec<W>::F f) {
   typename Vec<W>::I i;
   std::memcpy(&i, &v, sizeof i);
   return (i & 0x007fffff) - 0x00400000;
+}
+
+// roundf(t) (half away from zero) per lane for |t| <= 128, as trunc(t + copysign(0.5 - 2^-25, t)):
+// one rounded addition and a truncation. Proven exhaustively against std::roundf over every
+// float with |t| <= 128 (tests/verifier/quant_round_test.cc); Q8_0's |x * id| stays below 127.5.
+template <int W>
+PB_INLINE typename Vec<W>::I RoundHalfAwayV(typename Vec<W>::F t) {
+  const typename Vec<W>::I c = (Bits<W>(t) & INT32_MIN) | 0x3effffff;  // +-(0.5 - 2^-25)
+  return __builtin_convertvector(t + FromBits<W>(c), typename Vec<W>::I);
 }
 
 // clamp(NearestInt(f), 0, nmax) as integers.

@@ -1,0 +1,143 @@
+// The AVX-512 group kernel of the fused check (quant_legacy_group16.h: 16 Q8_0, Q4_0 or Q5_0 blocks
+// at once) through FusedLegacyCheckBf16 at every width: on rows of several groups whose blocks are
+// of random kinds (each edge of the kernel's arguments: ties, f16-subnormal and overflowing
+// scales, the 2^-100 limit, NaN/infinity declined to the scalar port, Q4_0's largest magnitude
+// at both signs in either order, signed zeros), the verdict, the f16-trip flags and the FMA
+// flags are the scalar port's, and one changed byte in any block of a group fails the row.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "../../verifier/src/quant_internal.h"
+#include "provbadge/verifier/quant.h"
+
+namespace provbadge::verifier {
+namespace {
+
+struct WidthGuard {
+  ~WidthGuard() { SetQuantKernelLanes(0); }
+};
+
+constexpr int kKinds = 14;
+
+float Bf(float f) { return Bf16ToFp32(Fp32ToBf16(f)); }
+
+// Weight j of a block of `kind`, a bf16 value as binary32; a, b: the block's two positions.
+float Weight(int kind, int j, int a, int b, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.f, 0.02f);
+  const float n = normal(rng);
+  switch (kind) {
+    case 0:  // checkpoint-like
+      return Bf(n * (j == a ? 8.f : 1.f));
+    case 1:  // f16-subnormal scales, the trip changes weights
+      return Bf(n * 1e-4f);
+    case 2:  // signed zeros
+      return j == a ? -0.0f : 0.0f;
+    case 3:  // the largest magnitude at both signs, positions a and b in random order
+      return j == a ? 0.75f : (j == b ? -0.75f : Bf(n));
+    case 4:  // Q8_0 scale 1 (amax 127) and Q4_0 scale 1 (max -8): exact ties and level edges
+      return j == a ? 127.f
+                    : (j == b ? -8.f : static_cast<float>(rng() % 15) - 7.f + 0.5f * (rng() % 2));
+    case 5:  // around 2^-100: some blocks declined, some not
+      return Bf((j == a ? 0x1p-100f : 0x1.8p-101f) * (rng() % 2 ? 1.f : -1.f) *
+                (j % 3 ? 1.f : 0.5f));
+    case 6:  // NaN or infinity (declined)
+      return j == a ? (rng() % 2 ? NAN : -INFINITY) : Bf(n);
+    case 7:  // scales overflowing binary16 (amax near 65520 * 127 and beyond)
+      return Bf(j == a ? 8.2e6f + static_cast<float>(rng() % 400000) : n * 1e6f);
+    case 8:  // random bit patterns
+      return Bf16ToFp32(static_cast<uint16_t>(rng()));
+    case 9:  // all equal, negative
+      return -0.125f;
+    case 10:  // binary32 subnormals (declined)
+      return Bf16ToFp32(static_cast<uint16_t>(1 + rng() % 0x7f));
+    case 12:  // one weight just beyond f16's range (65280 < |x| <= 2^17): the trip changes it
+      return j == a ? Bf(65281.f + static_cast<float>(rng() % 65536)) * (rng() % 2 ? 1 : -1)
+                    : Bf(n);
+    case 13:  // weights below f16's normal range: exact in f16 (a) or changed by the trip (b)
+      return j == a   ? Bf(0x1p-15f + static_cast<float>(rng() % 64) * 0x1p-22f)
+             : j == b ? 0x1p-20f * (1 + static_cast<float>(2 * (rng() % 64) + 1) / 128)
+                      : Bf(n);
+    default:  // largest magnitude first negative, then the positive twice
+      return j == b ? -2.f : (j == a || j == 31 ? 2.f : Bf(n));
+  }
+}
+
+std::vector<float> MakeRow(int nb, std::mt19937& rng) {
+  std::vector<float> x;
+  for (int blk = 0; blk < nb; ++blk) {
+    const int kind = static_cast<int>(rng() % kKinds);
+    const int a = static_cast<int>(rng() % 32), b = static_cast<int>(rng() % 32);
+    for (int j = 0; j < 32; ++j) x.push_back(Weight(kind, j, a, b, rng));
+  }
+  return x;
+}
+
+std::vector<uint8_t> Bf16Bytes(const std::vector<float>& x) {
+  std::vector<uint8_t> src;
+  for (float f : x) {
+    uint32_t u;
+    std::memcpy(&u, &f, 4);
+    src.push_back(static_cast<uint8_t>(u >> 16));
+    src.push_back(static_cast<uint8_t>(u >> 24));
+  }
+  return src;
+}
+
+}  // namespace
+
+TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags",
+          "[quant][fused]") {
+  WidthGuard guard;
+  std::mt19937 rng(16);
+  for (int lanes : {16, 8, 4}) {
+    if (!SetQuantKernelLanes(lanes)) continue;
+    for (int rep = 0; rep < 24; ++rep) {
+      const int nb = 16 * (1 + rep % 3) + rep % 5;
+      const std::vector<float> x = MakeRow(nb, rng);
+      const std::vector<uint8_t> src = Bf16Bytes(x);
+      for (GgmlType type :
+           {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1}) {
+        INFO("lanes " << lanes << " rep " << rep << " type " << static_cast<int>(type));
+        const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
+        std::vector<uint8_t> stored(nb * bb), out(nb * bb);
+        REQUIRE(
+            QuantizeRowRefScalar(type, x.data(), nb * 32, RoundingVariant::kPlain, stored.data()));
+        std::vector<uint8_t> changed(nb, 7), may(nb, 7), ref_may(nb, 7);
+        REQUIRE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                     changed.data(), may.data()));
+        CHECK(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb, nullptr,
+                                                   nullptr));
+        CHECK(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb, nullptr,
+                                                   may.data()));
+        const bool flagged =
+            QuantizeRowRefPlainFlagged(type, x.data(), nb * 32, out.data(), ref_may.data());
+        for (int b = 0; b < nb; ++b) {
+          bool trip = false;
+          for (int j = 0; j < 32; ++j) {
+            const float f = x[b * 32 + j], t = Fp16ToFp32(Fp32ToFp16(f));
+            trip |= std::memcmp(&f, &t, 4) != 0;
+          }
+          CHECK(changed[b] == trip);
+          if (flagged && type != GgmlType::kQ8_0) CHECK(may[b] == ref_may[b]);
+        }
+        // A changed bit in the scale or a random quant byte of any block fails the row.
+        for (int b = 0; b < nb; ++b) {
+          for (uint32_t at : {b * bb + rng() % 2, b * bb + 2 + rng() % (bb - 2)}) {
+            const uint8_t bit = static_cast<uint8_t>(1u << (rng() % 8));
+            stored[at] ^= bit;
+            CHECK(!quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                        changed.data(), may.data()));
+            CHECK(!quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                        nullptr, nullptr));
+            stored[at] ^= bit;
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace provbadge::verifier

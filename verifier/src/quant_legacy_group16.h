@@ -1,0 +1,330 @@
+// The AVX-512 fused check of 16 Q8_0, Q4_0 or Q5_0 blocks at once from a bf16 source (Group16), the
+// fast path of quant_legacy_fused.cc's 16-lane FusedRow. The per-block work that is not
+// element-wise is done for the 16 blocks together: one reduction tree gives the 16 block maxima
+// in one vector (MaxTree), one vector division each gives the 16 scales d and inverses id, their
+// binary16 bits are formed in lanes (Fp16BitsV) and compared with the 16 stored scales (one
+// gather). Per block remain the element-wise rounding with the broadcast id (the scalar port's
+// operations: q8_0 roundf as RoundHalfAwayV, q4_0/q5_0 x*id + 8.5 (16.5) then truncation) and
+// compares with the stored quants widened to 32-bit lanes (no packing, no store to reload).
+//
+// Q4_0's and Q5_0's `max` (the first value of largest magnitude) comes from the same integer
+// maximum: a bf16 value widened to binary32 has 16 zero low bits, so each lane's key is |u| | (31 -
+// j) << 1 | sign, whose maximum carries |max| in the high bits, the first position among equal
+// magnitudes, and that value's sign in bit 0.
+//
+// Blocks where equality is not evident exactly as the block kernels decline them (SafeScale:
+// NaN, infinity, maximum in (0, 2^-100)) are not judged here: Group16 returns them in *redo and
+// the caller checks them one by one (FusedRow's per-block path).
+//
+// Private to quant_legacy_fused.cc; every function carries the AVX-512 target (the dispatch
+// checks the CPU). Thread-safety: pure functions.
+#ifndef PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_H_
+#define PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_H_
+
+#include "quant_legacy_block.h"
+
+#if PB_QUANT_WIDE
+
+#include <immintrin.h>
+
+// GCC 12's AVX-512 intrinsics start from _mm512_undefined_*() (a self-initialized variable),
+// which -W(maybe-)uninitialized reports where they are inlined, i.e. in the including file (GCC
+// bug 105593, fixed in GCC 13).
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace provbadge::verifier::quant_internal::group16 {
+
+#define PB_G16 PB_TARGET_AVX512 PB_INLINE
+
+struct MaxU32 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epu32(a, b); }
+};
+struct MaxI32 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epi32(a, b); }
+};
+struct MinI32 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_min_epi32(a, b); }
+};
+
+// Lane b = op (unsigned maximum unless given) of the 16 lanes of m[b]. Pairs are combined at
+// 256-, 128-, 64- and 32-bit distance; the last step leaves block q + {0, 8, 4, 12}[r] in lane
+// 4q + r, which the final permutation puts back in order.
+template <typename Op = MaxU32>
+PB_G16 __m512i MaxTree(const __m512i* m, Op op = Op()) {
+  __m512i c[8], e[4], f[2];
+  for (int i = 0; i < 8; ++i) {
+    c[i] = op(_mm512_shuffle_i64x2(m[2 * i], m[2 * i + 1], 0x44),
+              _mm512_shuffle_i64x2(m[2 * i], m[2 * i + 1], 0xee));
+  }
+  for (int i = 0; i < 4; ++i) {
+    e[i] = op(_mm512_shuffle_i32x4(c[2 * i], c[2 * i + 1], 0x88),
+              _mm512_shuffle_i32x4(c[2 * i], c[2 * i + 1], 0xdd));
+  }
+  for (int i = 0; i < 2; ++i) {
+    f[i] = op(_mm512_unpacklo_epi32(e[2 * i], e[2 * i + 1]),
+              _mm512_unpackhi_epi32(e[2 * i], e[2 * i + 1]));
+  }
+  const __m512i g = op(_mm512_unpacklo_epi32(f[0], f[1]), _mm512_unpackhi_epi32(f[0], f[1]));
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 2, 6, 10, 14, 1, 5, 9, 13, 3, 7, 11, 15);
+  return _mm512_permutexvar_epi32(order, g);
+}
+
+// Fp32ToFp16(d) per lane for non-NaN d: f16's normal range as Fp32ToFp16Inline, below it the
+// rounding of |d| + 0.5 to a multiple of 2^-24 (round to nearest even: the f16 subnormal's
+// rounding; its count of 2^-24 is the f16 bits, 0x400 when it rounds up to 2^-14), from
+// 65520 on infinity.
+PB_G16 __m512i Fp16BitsV(__m512 d) {
+  const __m512i w = _mm512_castps_si512(d);
+  const __m512i abs = _mm512_and_si512(w, _mm512_set1_epi32(0x7fffffff));
+  const __m512i odd = _mm512_and_si512(_mm512_srli_epi32(abs, 13), _mm512_set1_epi32(1));
+  const __m512i normal = _mm512_sub_epi32(
+      _mm512_srli_epi32(_mm512_add_epi32(_mm512_add_epi32(abs, _mm512_set1_epi32(0xfff)), odd), 13),
+      _mm512_set1_epi32(112 << 10));
+  const __m512i sub = _mm512_sub_epi32(
+      _mm512_castps_si512(_mm512_add_ps(_mm512_castsi512_ps(abs), _mm512_set1_ps(0.5f))),
+      _mm512_set1_epi32(0x3f000000));
+  __m512i h = _mm512_mask_mov_epi32(
+      normal, _mm512_cmplt_epu32_mask(abs, _mm512_set1_epi32(0x38800000)), sub);
+  h = _mm512_mask_mov_epi32(h, _mm512_cmpge_epu32_mask(abs, _mm512_set1_epi32(0x477ff000)),
+                            _mm512_set1_epi32(0x7c00));
+  return _mm512_or_si512(h, _mm512_and_si512(_mm512_srli_epi32(w, 16), _mm512_set1_epi32(0x8000)));
+}
+
+// roundf(t) for |t| <= 2^22 as trunc(t + copysign(0.5 - 2^-25, t)) (RoundHalfAwayV's form).
+PB_G16 __m512i RoundHalfAway(__m512 t) {
+  const __m512 c = _mm512_castsi512_ps(_mm512_ternarylogic_epi32(  // (t & sign) | pred(0.5)
+      _mm512_castps_si512(t), _mm512_set1_epi32(INT32_MIN), _mm512_set1_epi32(0x3effffff), 0xea));
+  return _mm512_cvttps_epi32(_mm512_add_ps(t, c));
+}
+
+// Lanes the f16 trip provably leaves as is: |u| zero or in f16's normal range [2^-14, 65280],
+// where a bf16 value's 8 significant bits fit in f16's 11 (TripMayChange of
+// quant_legacy_fused.cc, as a mask).
+PB_G16 __mmask16 TripKeeps(__m512i u) {
+  const __m512i a = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
+  return _mm512_cmple_epu32_mask(_mm512_sub_epi32(a, _mm512_set1_epi32(0x38800000)),
+                                 _mm512_set1_epi32(0x477f0000 - 0x38800000)) |
+         _mm512_testn_epi32_mask(a, a);
+}
+
+// Whether the f16 trip changes some of the 32 weights u0, u1 (exactly).
+PB_G16 bool TripChanges(__m512i u0, __m512i u1) {
+  using U = simd::Vec<16>::U;
+  const U a = reinterpret_cast<U>(u0), b = reinterpret_cast<U>(u1);
+  const U diff = (simd::Fp16RoundTripV<16>(a) ^ a) | (simd::Fp16RoundTripV<16>(b) ^ b);
+  return _mm512_test_epi32_mask(reinterpret_cast<__m512i>(diff), reinterpret_cast<__m512i>(diff));
+}
+
+// Lanes where FmaWatch flags v (v finite): max(|v - l - 1/2|, 1/2 - v, v - 63.5) >= 1/2 - 2^-14
+// with l = trunc(v). Its terms, rounded as FmaWatch computes them: v - l is exact (the fraction
+// f), f - 1/2 and v - 63.5 are exact where they reach the bound, and 1/2 - f >= 1/2 - 2^-14
+// exactly for f <= T = 0x1.001p-14 (bits 0x38800800; 1/2 - v the same for 0 <= v < 1, and
+// f < 0 for v < 0). So the lane is not flagged iff T < f < 1 - 2^-14 and v < 64 - 2^-14: two
+// unsigned compares of bits (a negative f or v has bit 31 set), f from one vreduceps (v minus
+// its truncation, exact). FmaEdgeMatchesWatch (tests) checks it for every |v| <= 128.
+PB_G16 __mmask16 FmaEdge(__m512 v) {
+  const __m512i f = _mm512_castps_si512(_mm512_reduce_ps(v, _MM_FROUND_TO_ZERO));
+  const __mmask16 below =
+      _mm512_cmplt_epu32_mask(_mm512_castps_si512(v), _mm512_set1_epi32(0x427ffff0));
+  const __mmask16 inside =
+      _mm512_mask_cmplt_epu32_mask(below, _mm512_sub_epi32(f, _mm512_set1_epi32(0x38800801)),
+                                   _mm512_set1_epi32(0x3f7ffc00 - 0x38800801));
+  return static_cast<__mmask16>(~inside);
+}
+
+// The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0, Q4_0 or Q5_0): false when a
+// block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all 16 when
+// a quant differs in a group with such a block); for the others changed[b] (kTrip) and
+// may_differ[b] (kFlag, Q4_0/Q5_0) are set.
+template <GgmlType T, bool kFlag, bool kTrip>
+PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
+                    uint8_t* may_differ, uint32_t* redo) {
+  constexpr bool kQ8 = T == GgmlType::kQ8_0, kQ5 = T == GgmlType::kQ5_0;
+  constexpr int kBb = kQ8 ? 34 : (kQ5 ? 22 : 18), kNmax = kQ5 ? 31 : 15;
+  __m512i x[16][2], m[16];
+  __mmask16 keeps[16];  // kTrip: lanes the f16 trip leaves as is
+  for (int b = 0; b < 16; ++b) {
+    const uint8_t* p = src + 64 * b;
+    for (int k = 0; k < 2; ++k) {
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+      x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+    }
+    if constexpr (kTrip) {
+      keeps[b] = TripKeeps(x[b][0]) & TripKeeps(x[b][1]);
+    }
+    const __m512i abs = _mm512_set1_epi32(0x7fffffff);
+    if constexpr (kQ8) {
+      m[b] = _mm512_max_epu32(_mm512_and_si512(x[b][0], abs), _mm512_and_si512(x[b][1], abs));
+    } else {  // key: |u| | (31 - j) << 1 | sign
+      const __m512i pos0 =
+          _mm512_setr_epi32(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32);
+      __m512i key[2];
+      for (int k = 0; k < 2; ++k) {
+        const __m512i pos = _mm512_sub_epi32(pos0, _mm512_set1_epi32(32 * k));
+        key[k] = _mm512_or_si512(_mm512_or_si512(_mm512_and_si512(x[b][k], abs), pos),
+                                 _mm512_srli_epi32(x[b][k], 31));
+      }
+      m[b] = _mm512_max_epu32(key[0], key[1]);
+    }
+  }
+  const __m512i top = MaxTree(m);
+  const __m512i amax = kQ8 ? top : _mm512_and_si512(top, _mm512_set1_epi32(0x7fff0000));
+  const __mmask16 zero = _mm512_testn_epi32_mask(amax, amax);
+  const __mmask16 safe =
+      zero | (_mm512_cmpge_epi32_mask(amax, _mm512_set1_epi32(legacy::kMinScaleBits)) &
+              _mm512_cmplt_epi32_mask(amax, _mm512_set1_epi32(legacy::kInfBits)));
+  __m512 d;
+  if constexpr (kQ8) {
+    d = _mm512_div_ps(_mm512_castsi512_ps(amax), _mm512_set1_ps(127.f));
+  } else {  // max = +-amax with the key's sign (+0 for an all-zero block, as the reference)
+    const __m512i sign = _mm512_slli_epi32(top, 31);
+    const __m512i max = _mm512_maskz_or_epi32(~zero, amax, sign);
+    d = _mm512_div_ps(_mm512_castsi512_ps(max), _mm512_set1_ps(kQ5 ? -16.f : -8.f));
+  }
+  const __mmask16 nonzero = _mm512_cmpneq_ps_mask(d, _mm512_setzero_ps());
+  const __m512 id = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), d);
+  const __m512i at =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(kBb));
+  const __m512i scales = _mm512_i32gather_epi32(at, stored, 1);
+  const __mmask16 bad_scale =
+      _mm512_test_epi32_mask(_mm512_xor_si512(scales, Fp16BitsV(d)), _mm512_set1_epi32(0xffff));
+  __mmask16 ne = 0;  // quants that differ, any block
+  for (int b = 0; b < 16; ++b) {
+    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
+    const uint8_t* s = stored + kBb * b + 2;
+    if constexpr (kQ8) {
+      for (int k = 0; k < 2; ++k) {
+        const __m512i r = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb));
+        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16 * k));
+        ne |= _mm512_cmpneq_epi32_mask(r, _mm512_cvtepi8_epi32(q));
+      }
+    } else {
+      __m512i l[2], q[2];
+      __mmask16 edge = 0;
+      for (int k = 0; k < 2; ++k) {
+        const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb),
+                                       _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
+        l[k] = _mm512_cvttps_epi32(v);
+        if constexpr (kFlag) edge |= FmaEdge(v);
+        q[k] = _mm512_min_epi32(l[k], _mm512_set1_epi32(kNmax));
+      }
+      if constexpr (kQ5) {  // qh: bit 4 of level j in bit j; then the low nibbles
+        const uint32_t qh =
+            static_cast<uint32_t>(_mm512_test_epi32_mask(q[0], _mm512_set1_epi32(16))) |
+            static_cast<uint32_t>(_mm512_test_epi32_mask(q[1], _mm512_set1_epi32(16))) << 16;
+        uint32_t stored_qh;
+        std::memcpy(&stored_qh, s, 4);
+        ne |= static_cast<__mmask16>(qh != stored_qh);
+        for (__m512i& v : q) v = _mm512_and_si512(v, _mm512_set1_epi32(15));
+      }
+      const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
+      const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (kQ5 ? 4 : 0)));
+      ne |= _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
+      if constexpr (kFlag) may_differ[b] = edge != 0;
+    }
+    if constexpr (kTrip) {
+      changed[b] = keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1]);
+    }
+  }
+  // A quant that differs is not attributed to its block: with a declined block in the group,
+  // every block goes to the caller.
+  *redo = static_cast<uint16_t>(~safe);
+  if (ne != 0 && safe != 0xffff) *redo = 0xffff;
+  return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
+}
+
+// Binary32 bits u <-> integers of the same order (an involution; -0 below +0, NaNs beyond the
+// infinities).
+PB_G16 __m512i Ordered(__m512i u) {
+  return _mm512_xor_si512(
+      u, _mm512_and_si512(_mm512_srai_epi32(u, 31), _mm512_set1_epi32(0x7fffffff)));
+}
+
+// Q4_1 (NMAX 15) / Q5_1 (31) as Group16: max and min by two reduction trees of ordered keys, d =
+// (max - min)/NMAX and id = 1/d in lanes, the fp16 d and m compared as one 32-bit gather;
+// q = (int)((x - min)*id + 0.5) (clamped to 15 for Q4_1). Declined as MinMaxBlock declines: a
+// NaN or infinity (a key beyond the infinities'), a zero max or min, a range neither 0 nor in
+// [2^-100, FLT_MAX].
+template <GgmlType T, bool kFlag, bool kTrip>
+PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
+                          uint8_t* may_differ, uint32_t* redo) {
+  constexpr bool kQ5 = T == GgmlType::kQ5_1;
+  constexpr int kBb = kQ5 ? 24 : 20, kNmax = kQ5 ? 31 : 15;
+  __m512i x[16][2], hi[16], lo[16];
+  __mmask16 keeps[16];
+  for (int b = 0; b < 16; ++b) {
+    const uint8_t* p = src + 64 * b;
+    __m512i key[2];
+    for (int k = 0; k < 2; ++k) {
+      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
+      x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+      key[k] = Ordered(x[b][k]);
+    }
+    if constexpr (kTrip) keeps[b] = TripKeeps(x[b][0]) & TripKeeps(x[b][1]);
+    hi[b] = _mm512_max_epi32(key[0], key[1]);
+    lo[b] = _mm512_min_epi32(key[0], key[1]);
+  }
+  const __m512 max = _mm512_castsi512_ps(Ordered(MaxTree(hi, MaxI32())));
+  const __m512 min = _mm512_castsi512_ps(Ordered(MaxTree(lo, MinI32())));
+  const __m512 range = _mm512_sub_ps(max, min);
+  const __m512 inf = _mm512_set1_ps(INFINITY);
+  const __mmask16 finite =
+      _mm512_cmp_ps_mask(max, inf, _CMP_LT_OQ) & _mm512_cmp_ps_mask(min, -inf, _CMP_GT_OQ);
+  const __mmask16 nonzero = _mm512_cmp_ps_mask(max, _mm512_setzero_ps(), _CMP_NEQ_OQ) &
+                            _mm512_cmp_ps_mask(min, _mm512_setzero_ps(), _CMP_NEQ_OQ);
+  const __mmask16 range_ok = _mm512_cmp_ps_mask(range, _mm512_setzero_ps(), _CMP_EQ_OQ) |
+                             (_mm512_cmp_ps_mask(range, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) &
+                              _mm512_cmp_ps_mask(range, _mm512_set1_ps(FLT_MAX), _CMP_LE_OQ));
+  const __mmask16 safe = finite & nonzero & range_ok;
+  const __m512 d = _mm512_div_ps(range, _mm512_set1_ps(static_cast<float>(kNmax)));
+  const __m512 id = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_NEQ_UQ),
+                                        _mm512_set1_ps(1.0f), d);
+  const __m512i at =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(kBb));
+  const __m512i want = _mm512_or_si512(Fp16BitsV(d), _mm512_slli_epi32(Fp16BitsV(min), 16));
+  const __mmask16 bad_scale = _mm512_cmpneq_epi32_mask(_mm512_i32gather_epi32(at, stored, 1), want);
+  __mmask16 ne = 0;
+  for (int b = 0; b < 16; ++b) {
+    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
+    const __m512 minb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), min);
+    const uint8_t* s = stored + kBb * b + 4;
+    __m512i q[2];
+    __mmask16 edge = 0;
+    for (int k = 0; k < 2; ++k) {
+      const __m512 v =
+          _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_castsi512_ps(x[b][k]), minb), idb),
+                        _mm512_set1_ps(0.5f));
+      q[k] = _mm512_cvttps_epi32(v);
+      if constexpr (kFlag) edge |= FmaEdge(v);
+      if constexpr (!kQ5) q[k] = _mm512_min_epi32(q[k], _mm512_set1_epi32(15));
+    }
+    if constexpr (kQ5) {
+      const uint32_t qh =
+          static_cast<uint32_t>(_mm512_test_epi32_mask(q[0], _mm512_set1_epi32(16))) |
+          static_cast<uint32_t>(_mm512_test_epi32_mask(q[1], _mm512_set1_epi32(16))) << 16;
+      uint32_t stored_qh;
+      std::memcpy(&stored_qh, s, 4);
+      ne |= static_cast<__mmask16>(qh != stored_qh);
+      for (__m512i& v : q) v = _mm512_and_si512(v, _mm512_set1_epi32(15));
+    }
+    const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
+    const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (kQ5 ? 4 : 0)));
+    ne |= _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
+    if constexpr (kFlag) may_differ[b] = edge != 0;
+    if constexpr (kTrip) changed[b] = keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1]);
+  }
+  *redo = static_cast<uint16_t>(~safe);
+  if (ne != 0 && safe != 0xffff) *redo = 0xffff;
+  return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
+}
+
+#undef PB_G16
+
+}  // namespace provbadge::verifier::quant_internal::group16
+
+#endif  // PB_QUANT_WIDE
+
+#endif  // PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_H_
