@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sqlite_lineage.h"
+#include "sqlite_schema.h"
 #include "sqlite_util.h"
 
 namespace provbadge::badges {
@@ -22,17 +23,6 @@ using internal::StmtPtr;
 using internal::StmtUse;
 
 constexpr int kBusyTimeoutMs = 5000;
-
-constexpr char kSchema[] = R"sql(
-PRAGMA journal_mode=WAL;
-PRAGMA synchronous=FULL;
-CREATE TABLE IF NOT EXISTS revisions(
-  repo TEXT NOT NULL, "commit" TEXT NOT NULL, seq INTEGER NOT NULL, state TEXT NOT NULL,
-  badge_json TEXT NOT NULL, report_json TEXT NOT NULL, PRIMARY KEY(repo, "commit"));
-CREATE TABLE IF NOT EXISTS refs(
-  repo TEXT NOT NULL, ref TEXT NOT NULL, "commit" TEXT NOT NULL, seq INTEGER NOT NULL,
-  PRIMARY KEY(repo, ref));
-)sql";
 
 // Written when newer, or equal while the stored badge is pending (badge_store.h).
 constexpr char kUpsertRevision[] = R"sql(
@@ -382,10 +372,9 @@ Result<std::unique_ptr<BadgeStore>> OpenSqliteBadgeStore(const std::string& path
                        (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
   }
   sqlite3_busy_timeout(db.get(), kBusyTimeoutMs);
-  if (sqlite3_exec(db.get(), kSchema, nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return SqliteError(db.get(), "open " + path);
+  if (Status s = internal::InitSqliteStoreSchema(db.get(), path, kBusyTimeoutMs); !s.ok()) {
+    return s.error();
   }
-  if (Status s = internal::SqliteLineageSchema(db.get()); !s.ok()) return s.error();
   auto store = std::make_unique<SqliteBadgeStore>(std::move(db));
   if (Status s = store->Prepare(); !s.ok()) return s.error();
   return std::unique_ptr<BadgeStore>(std::move(store));

@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <mutex>
+#include <thread>
 #include <utility>
 
 #include "provbadge/common/limits.h"
@@ -148,15 +149,7 @@ class SqliteQueue final : public EventQueue {
   Status Init() {
     if (Status s = db_.Open(options_.path); !s.ok()) return s;
     sqlite3_busy_timeout(db_.handle(), kBusyTimeoutMs);
-    Result<std::string> mode = db_.QueryText("PRAGMA journal_mode = WAL");
-    if (!mode.ok()) return mode.error();
-    if (*mode != "wal") {
-      return Unavailable("sqlite: cannot enable WAL mode on " + options_.path + " (got " + *mode +
-                         ")");
-    }
-    // FULL: a committed Publish survives power loss, not only a process crash.
-    if (Status s = db_.Exec("PRAGMA synchronous = FULL"); !s.ok()) return s;
-    if (Status s = CreateSchema(); !s.ok()) return s;
+    if (Status s = SetUpWithRetry(); !s.ok()) return s;
     stmts_ = std::make_unique<Statements>();
     if (Status s = stmts_->PrepareAll(db_); !s.ok()) return s;
     if (options_.reclaim_in_flight_on_open) return ReclaimInFlight();
@@ -234,14 +227,51 @@ class SqliteQueue final : public EventQueue {
   }
 
  private:
-  Status CreateSchema() {
-    if (Status s = db_.Exec("BEGIN IMMEDIATE"); !s.ok()) return s;
-    Status s = CreateSchemaInTransaction();
-    if (!s.ok()) {
+  // Connections setting up a new file at once can get SQLITE_BUSY without the busy handler
+  // waiting (the journal mode change, a read lock that cannot become a write lock): SetUp is
+  // retried on those until kBusyTimeoutMs has passed.
+  Status SetUpWithRetry() {
+    const auto give_up =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(kBusyTimeoutMs);
+    for (;;) {
+      int rc = SQLITE_OK;
+      Status s = SetUp(&rc);
+      if (s.ok()) return s;
+      const int primary = rc & 0xff;
+      if ((primary != SQLITE_BUSY && primary != SQLITE_LOCKED) ||
+          std::chrono::steady_clock::now() >= give_up) {
+        return s;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+
+  // WAL, FULL durability and the schema; on failure *rc is SQLite's result code of it.
+  Status SetUp(int* rc) {
+    auto failed = [&](Status s) {
+      *rc = sqlite3_errcode(db_.handle());
+      return s;
+    };
+    Result<std::string> mode = db_.QueryText("PRAGMA journal_mode = WAL");
+    if (!mode.ok()) return failed(mode.error());
+    if (*mode != "wal") {
+      return Unavailable("sqlite: cannot enable WAL mode on " + options_.path + " (got " + *mode +
+                         ")");
+    }
+    // FULL: a committed Publish survives power loss, not only a process crash.
+    if (Status s = db_.Exec("PRAGMA synchronous = FULL"); !s.ok()) return failed(s);
+    if (Status s = db_.Exec("BEGIN IMMEDIATE"); !s.ok()) return failed(s);
+    if (Status s = CreateSchemaInTransaction(); !s.ok()) {
+      *rc = sqlite3_errcode(db_.handle());
       (void)db_.Exec("ROLLBACK");
       return s;
     }
-    return db_.Exec("COMMIT");
+    if (Status s = db_.Exec("COMMIT"); !s.ok()) {
+      *rc = sqlite3_errcode(db_.handle());
+      (void)db_.Exec("ROLLBACK");
+      return s;
+    }
+    return Status::Ok();
   }
 
   Status CreateSchemaInTransaction() {

@@ -8,7 +8,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <latch>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "badges/badge_store_contract.h"
 
@@ -99,6 +103,45 @@ std::string QueryOneText(const std::string& path, const char* sql) {
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return out;
+}
+
+// Opens the store at `path` from `n` threads at once; the errors of those that failed.
+std::vector<std::string> OpenAtOnce(const std::string& path, int n) {
+  std::latch start(n);
+  std::mutex mu;
+  std::vector<std::string> errors;
+  std::vector<std::thread> threads;
+  for (int i = 0; i < n; ++i) {
+    threads.emplace_back([&] {
+      start.arrive_and_wait();
+      Result<std::unique_ptr<BadgeStore>> store = OpenSqliteBadgeStore(path);
+      std::lock_guard lock(mu);
+      if (!store.ok()) errors.push_back(store.error().message());
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  return errors;
+}
+
+TEST_CASE("sqlite store: processes opening a new or older store at once all succeed", "[store]") {
+  // A worker and a reader (`provbadge badge`) start together on a new store: each checks for
+  // the vsa_json column and adds it if missing; only one may add it.
+  for (int round = 0; round < 20; ++round) {
+    TempDir dir;
+    const std::string path = (dir.path() / "badges.db").string();
+    if (round % 2 == 1) {  // a store of a release before vsa_json
+      ExecOnFile(path,
+                 "CREATE TABLE revisions(repo TEXT NOT NULL, \"commit\" TEXT NOT NULL, seq INTEGER "
+                 "NOT NULL, state TEXT NOT NULL, badge_json TEXT NOT NULL, report_json TEXT NOT "
+                 "NULL, PRIMARY KEY(repo, \"commit\"))");
+    }
+    std::vector<std::string> errors = OpenAtOnce(path, 6);
+    INFO("round " << round << ": " << (errors.empty() ? "" : errors.front()));
+    CHECK(errors.empty());
+    CHECK(QueryOneText(path,
+                       "SELECT COUNT(*) FROM pragma_table_info('revisions') WHERE name = "
+                       "'vsa_json'") == "1");
+  }
 }
 
 TEST_CASE("sqlite store: uses the WAL journal and the documented tables", "[store]") {

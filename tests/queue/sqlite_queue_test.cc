@@ -5,7 +5,11 @@
 
 #include <filesystem>
 #include <fstream>
+#include <latch>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "provbadge/queue/sqlite_queue.h"
 #include "queue/queue_contract.h"
@@ -97,6 +101,30 @@ TEST_CASE("sqlite queue uses WAL and creates the file", "[queue][sqlite]") {
   REQUIRE(q->Publish("m", "b").ok());
   CHECK(fs::exists(options.path));
   CHECK(fs::exists(options.path + "-wal"));
+}
+
+TEST_CASE("sqlite queue: processes opening a new queue at once all succeed", "[queue][sqlite]") {
+  // `provbadge enqueue`, a worker and a reader may start together on a new queue file.
+  for (int round = 0; round < 20; ++round) {
+    TempDir dir;
+    SqliteQueueOptions options;
+    options.path = (dir.path() / "q.db").string();
+    std::latch start(6);
+    std::mutex mu;
+    std::vector<std::string> errors;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 6; ++i) {
+      threads.emplace_back([&] {
+        start.arrive_and_wait();
+        Result<std::unique_ptr<EventQueue>> q = OpenSqliteQueue(options);
+        std::lock_guard lock(mu);
+        if (!q.ok()) errors.push_back(q.error().message());
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    INFO("round " << round << ": " << (errors.empty() ? "" : errors.front()));
+    CHECK(errors.empty());
+  }
 }
 
 TEST_CASE("sqlite queue rejects bad message ids", "[queue][sqlite]") {
