@@ -2,11 +2,13 @@
 // (worker OpenLocalFile) with pread copies or mmap views: time, throughput and the process's
 // CPU time (with the kernel's: faults, pread copies), minor faults, peak resident memory
 // (VmHWM) and file-backed resident memory at the end (RssFile), to show
-// memory stays flat in the model size. One mode per run, so VmHWM is that mode's.
+// memory stays flat in the model size. One mode per run, so VmHWM is that mode's. Modes
+// "read-pread" and "read-mmap" only stream the same bytes through the same reader (1 MiB chunks,
+// every 8-byte word XORed): the floor the check is compared with.
 // The files (a bf16 source and its Q8_0 bytes, `GB` GiB of source) are written once into DIR
 // (default /tmp) and reused while their sizes match: the same 256 rows repeated, so generating
 // them is cheap; the check still streams every byte of both files.
-// Usage: fidelity_file_bench GB pread|mmap [DIR]
+// Usage: fidelity_file_bench GB pread|mmap|read-pread|read-mmap [DIR]
 #include <sys/resource.h>
 #include <time.h>
 
@@ -18,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,14 +65,40 @@ double CpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
 }
 
+// Streams [0, size) of `reader` in 1 MiB pieces (views when `views`, else ReadAt copies),
+// XORing every 8-byte word; false when a read fails.
+bool StreamOnly(v::FileReader& reader, uint64_t size, bool views, uint64_t* acc) {
+  constexpr uint64_t kChunk = 1u << 20;
+  std::vector<uint64_t> buf(kChunk / 8);
+  for (uint64_t off = 0; off < size; off += kChunk) {
+    const uint64_t n = std::min(kChunk, size - off);
+    const std::byte* p = views ? reader.View(off, n) : nullptr;
+    if (!p) {
+      auto got = reader.ReadAt(off, std::as_writable_bytes(std::span(buf)).first(n));
+      if (!got.ok() || *got != n) return false;
+      p = reinterpret_cast<const std::byte*>(buf.data());
+    }
+    uint64_t x = 0;
+    for (uint64_t i = 0; i + 8 <= n; i += 8) {
+      uint64_t w;
+      std::memcpy(&w, p + i, 8);
+      x ^= w;
+    }
+    *acc ^= x;
+  }
+  return views ? reader.CheckViews().ok() : true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc < 3 || (std::strcmp(argv[2], "pread") && std::strcmp(argv[2], "mmap"))) {
-    std::fprintf(stderr, "usage: fidelity_file_bench GB pread|mmap [DIR]\n");
+  const std::string mode = argc > 2 ? argv[2] : "";
+  if (mode != "pread" && mode != "mmap" && mode != "read-pread" && mode != "read-mmap") {
+    std::fprintf(stderr, "usage: fidelity_file_bench GB pread|mmap|read-pread|read-mmap [DIR]\n");
     return 2;
   }
-  const bool mmap = !std::strcmp(argv[2], "mmap");
+  const bool mmap = mode == "mmap" || mode == "read-mmap";
+  const bool read_only = mode.rfind("read-", 0) == 0;
   const std::string dir = argc > 3 ? argv[3] : "/tmp";
   const uint64_t src_block_bytes = kBlockRows * kRow * 2;
   const uint64_t repeats = std::max<uint64_t>(
@@ -114,6 +143,22 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &ru0);
   const auto t0 = std::chrono::steady_clock::now();
   const double c0 = CpuSeconds();
+  if (read_only) {
+    uint64_t acc = 0;
+    const bool ok = StreamOnly(*source_reader, source.end, mmap, &acc) &&
+                    StreamOnly(*gguf, info.size, mmap, &acc);
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double cpu = CpuSeconds() - c0;
+    const double w = static_cast<double>(rows * kRow);
+    std::printf(
+        "fidelity_file_bench %s: %.2f GiB bf16 + %.2f GiB Q8_0 streamed only, %.2f s, %.1f M "
+        "weights/s, %.1f M per CPU-s (%.2f CPU-s), %.2f GB/s read; %s (xor %llx)\n",
+        mode.c_str(), static_cast<double>(source.end) / (1ull << 30),
+        static_cast<double>(info.size) / (1ull << 30), s, w / s / 1e6, w / cpu / 1e6, cpu,
+        static_cast<double>(source.end + info.size) / s / 1e9, ok ? "ok" : "READ FAILED",
+        static_cast<unsigned long long>(acc));
+    return ok ? 0 : 1;
+  }
   auto r = v::fidelity::CheckTensor(in, v::FidelityOptions{});
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double cpu = CpuSeconds() - c0;
