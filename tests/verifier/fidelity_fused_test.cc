@@ -156,7 +156,8 @@ TEST_CASE("fused row checker: clean exactly when every evaluated candidate repro
     for (int i = 0; i < 200; ++i) {
       const GgmlType type = kTypes[i % 5];
       const bool has_fma = HasFmaVariant(type);
-      const int nb = 1 + static_cast<int>(rng() % 9);
+      // 1 to 40 blocks: several 8-block flag words, 16-block groups and their tails.
+      const int nb = 1 + static_cast<int>(rng() % 40);
       // Mostly weights, some special blocks (f16-changed ones often).
       Row row = MakeRow(nb, 0, rng);
       for (int b = 0; b < nb; ++b) {
