@@ -7,21 +7,6 @@
 
 namespace provbadge::verifier::fidelity {
 
-namespace {
-
-// Rows of blocks rounded up to whole 8-byte words (the flags are scanned a word at a time).
-uint64_t Padded(uint64_t blocks) { return (blocks + 7) / 8 * 8; }
-
-// Whether any of the 8 flag bytes at a or b (either may be null) is set.
-bool AnySet(const uint8_t* a, const uint8_t* b) {
-  uint64_t x = 0, y = 0;
-  if (a) std::memcpy(&x, a, 8);
-  if (b) std::memcpy(&y, b, 8);
-  return (x | y) != 0;
-}
-
-}  // namespace
-
 bool FusedRowChecker::Supports(GgmlType type) {
   switch (type) {
     case GgmlType::kQ8_0:
@@ -39,8 +24,8 @@ FusedRowChecker::FusedRowChecker(GgmlType type, uint64_t blocks)
     : type_(type),
       block_bytes_(LookupGgmlType(static_cast<uint32_t>(type))->block_bytes),
       blocks_(blocks),
-      changed_(Padded(blocks)),
-      may_differ_(Padded(blocks)) {}
+      changed_(blocks),
+      may_differ_(blocks) {}
 
 bool FusedRowChecker::Clean(const std::array<bool, kCandidates>& evaluate, const uint8_t* src,
                             const uint8_t* stored) {
@@ -53,23 +38,8 @@ bool FusedRowChecker::Clean(const std::array<bool, kCandidates>& evaluate, const
   }
   // Candidate 0's bytes are the stored row; candidate c's differ from them only in the blocks
   // the f16 trip changed (path 1) and the flagged ones (FMA variant). Candidate 3's block is
-  // candidate 1's where the trip left the block as is. Both are rare: 8 blocks' bytes at a time
-  // are skipped when none is set (the padding past blocks_ stays zero).
-  for (uint64_t b8 = 0; b8 < blocks_; b8 += 8) {
-    if (!AnySet(trip ? changed_.data() + b8 : nullptr, flags ? may_differ_.data() + b8 : nullptr)) {
-      continue;
-    }
-    if (!Recheck(evaluate, trip, flags, b8, std::min<uint64_t>(blocks_, b8 + 8), src, stored)) {
-      return false;
-    }
-  }
-  return true;
-}
-
-bool FusedRowChecker::Recheck(const std::array<bool, kCandidates>& evaluate, bool trip, bool flags,
-                              uint64_t from, uint64_t to, const uint8_t* src,
-                              const uint8_t* stored) const {
-  for (uint64_t b = from; b < to; ++b) {
+  // candidate 1's where the trip left the block as is.
+  for (uint64_t b = 0; b < blocks_; ++b) {
     const bool changed = trip && changed_[b], flagged = flags && may_differ_[b];
     const bool fma_x = (evaluate[1] && flagged) || (evaluate[3] && flagged && !changed);
     const bool plain_x16 = evaluate[2] && changed, fma_x16 = evaluate[3] && changed;

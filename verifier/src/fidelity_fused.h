@@ -34,16 +34,13 @@ class FusedRowChecker {
   static bool Supports(GgmlType type);
 
  private:
-  // The other candidates on blocks [from, to) of the row (Clean's second look).
-  bool Recheck(const std::array<bool, kCandidates>& evaluate, bool trip, bool flags, uint64_t from,
-               uint64_t to, const uint8_t* src, const uint8_t* stored) const;
   // QuantizeRowRef of the block of 32 weights at x equals `want`.
   bool Matches(const float* x, RoundingVariant v, const uint8_t* want) const;
 
   GgmlType type_;
   uint32_t block_bytes_;
   uint64_t blocks_;
-  std::vector<uint8_t> changed_, may_differ_;  // blocks_ rounded up to 8, padding zero
+  std::vector<uint8_t> changed_, may_differ_;
 };
 
 }  // namespace provbadge::verifier::fidelity
