@@ -133,6 +133,35 @@ PB_G16 __mmask16 FmaEdge(__m512 v) {
   return static_cast<__mmask16>(~inside);
 }
 
+// Nonzero when the levels q[0..1] of one block (weights 0..15, 16..31; 0..kNmax) differ from
+// its stored quants at s: for Q5 types qh (bit 4 of level j in bit j), then the low nibbles.
+template <bool kQ5>
+PB_G16 __mmask16 QuantsDiffer(__m512i q0, __m512i q1, const uint8_t* s) {
+  __mmask16 ne = 0;
+  if constexpr (kQ5) {
+    const uint32_t qh = static_cast<uint32_t>(_mm512_test_epi32_mask(q0, _mm512_set1_epi32(16))) |
+                        static_cast<uint32_t>(_mm512_test_epi32_mask(q1, _mm512_set1_epi32(16)))
+                            << 16;
+    uint32_t stored_qh;
+    std::memcpy(&stored_qh, s, 4);
+    ne = static_cast<__mmask16>(qh != stored_qh);
+    q0 = _mm512_and_si512(q0, _mm512_set1_epi32(15));
+    q1 = _mm512_and_si512(q1, _mm512_set1_epi32(15));
+  }
+  const __m512i packed = _mm512_or_si512(q0, _mm512_slli_epi32(q1, 4));
+  const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (kQ5 ? 4 : 0)));
+  return ne | _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
+}
+
+// A group's verdict from the blocks judged here (`safe`), the scales that differ and whether a
+// quant differs in any block (`ne`, not attributed to its block: with a declined block in the
+// group, every block goes to the caller). *redo: the blocks left to the caller.
+PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint32_t* redo) {
+  *redo = static_cast<uint16_t>(~safe);
+  if (ne != 0 && safe != 0xffff) *redo = 0xffff;
+  return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
+}
+
 // The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0, Q4_0 or Q5_0): false when a
 // block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all 16 when
 // a quant differs in a group with such a block); for the others changed[b] (kTrip) and
@@ -201,38 +230,22 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
         ne |= _mm512_cmpneq_epi32_mask(r, _mm512_cvtepi8_epi32(q));
       }
     } else {
-      __m512i l[2], q[2];
+      __m512i q[2];
       __mmask16 edge = 0;
       for (int k = 0; k < 2; ++k) {
         const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb),
                                        _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
-        l[k] = _mm512_cvttps_epi32(v);
+        q[k] = _mm512_min_epi32(_mm512_cvttps_epi32(v), _mm512_set1_epi32(kNmax));
         if constexpr (kFlag) edge |= FmaEdge(v);
-        q[k] = _mm512_min_epi32(l[k], _mm512_set1_epi32(kNmax));
       }
-      if constexpr (kQ5) {  // qh: bit 4 of level j in bit j; then the low nibbles
-        const uint32_t qh =
-            static_cast<uint32_t>(_mm512_test_epi32_mask(q[0], _mm512_set1_epi32(16))) |
-            static_cast<uint32_t>(_mm512_test_epi32_mask(q[1], _mm512_set1_epi32(16))) << 16;
-        uint32_t stored_qh;
-        std::memcpy(&stored_qh, s, 4);
-        ne |= static_cast<__mmask16>(qh != stored_qh);
-        for (__m512i& v : q) v = _mm512_and_si512(v, _mm512_set1_epi32(15));
-      }
-      const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
-      const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (kQ5 ? 4 : 0)));
-      ne |= _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
+      ne |= QuantsDiffer<kQ5>(q[0], q[1], s);
       if constexpr (kFlag) may_differ[b] = edge != 0;
     }
     if constexpr (kTrip) {
       changed[b] = keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1]);
     }
   }
-  // A quant that differs is not attributed to its block: with a declined block in the group,
-  // every block goes to the caller.
-  *redo = static_cast<uint16_t>(~safe);
-  if (ne != 0 && safe != 0xffff) *redo = 0xffff;
-  return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
+  return GroupVerdict(safe, bad_scale, ne, redo);
 }
 
 // Binary32 bits u <-> integers of the same order (an involution; -0 below +0, NaNs beyond the
@@ -301,24 +314,11 @@ PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint8_t* ch
       if constexpr (kFlag) edge |= FmaEdge(v);
       if constexpr (!kQ5) q[k] = _mm512_min_epi32(q[k], _mm512_set1_epi32(15));
     }
-    if constexpr (kQ5) {
-      const uint32_t qh =
-          static_cast<uint32_t>(_mm512_test_epi32_mask(q[0], _mm512_set1_epi32(16))) |
-          static_cast<uint32_t>(_mm512_test_epi32_mask(q[1], _mm512_set1_epi32(16))) << 16;
-      uint32_t stored_qh;
-      std::memcpy(&stored_qh, s, 4);
-      ne |= static_cast<__mmask16>(qh != stored_qh);
-      for (__m512i& v : q) v = _mm512_and_si512(v, _mm512_set1_epi32(15));
-    }
-    const __m512i packed = _mm512_or_si512(q[0], _mm512_slli_epi32(q[1], 4));
-    const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (kQ5 ? 4 : 0)));
-    ne |= _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
+    ne |= QuantsDiffer<kQ5>(q[0], q[1], s);
     if constexpr (kFlag) may_differ[b] = edge != 0;
     if constexpr (kTrip) changed[b] = keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1]);
   }
-  *redo = static_cast<uint16_t>(~safe);
-  if (ne != 0 && safe != 0xffff) *redo = 0xffff;
-  return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
+  return GroupVerdict(safe, bad_scale, ne, redo);
 }
 
 #undef PB_G16
