@@ -24,7 +24,7 @@ struct WidthGuard {
 
 constexpr GgmlType kTypes[] = {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ4_1, GgmlType::kQ5_0,
                                GgmlType::kQ5_1};
-constexpr int kKinds = 14;
+constexpr int kKinds = 15;
 
 uint16_t Bf16(float f) { return Fp32ToBf16(f); }
 
@@ -59,6 +59,11 @@ uint16_t Weight(int kind, int j, std::mt19937& rng) {
       return Bf16((j % 2 ? 0x1p-100f : 0x1.fep-101f) * static_cast<float>(j % 7 - 3));
     case 12:  // all equal
       return Bf16(-0.125f);
+    case 13: {  // a scale of 2^-13 over values the f16 trip rounds (it moves some levels)
+      if (j == 0) return Bf16(0x1p-13f);
+      const uint32_t exponent = 103 + rng() % 10, mantissa = rng() % 0x80;  // 2^-24 .. 2^-15
+      return static_cast<uint16_t>((rng() % 2) << 15 | exponent << 7 | mantissa);
+    }
     default:  // all negative
       return Bf16(-std::fabs(normal(rng)) - 0.01f);
   }
@@ -103,6 +108,7 @@ TEST_CASE("fused legacy check: the scalar port's verdict and exact block flags a
   WidthGuard guard;
   std::mt19937 rng(314);
   int widths = 0;
+  int trip_blocks[2] = {};  // blocks the f16 trip changes: [0] kTripChanges, [1] kTripSame
   for (int lanes : {4, 8, 16}) {
     if (!SetQuantKernelLanes(lanes)) continue;
     ++widths;
@@ -122,9 +128,18 @@ TEST_CASE("fused legacy check: the scalar port's verdict and exact block flags a
                                                    nullptr));
         const bool flagged =
             QuantizeRowRefPlainFlagged(type, row.x.data(), nb * 32, out.data(), ref_may.data());
+        const std::vector<uint8_t> plain16 = Scalar(type, trip, RoundingVariant::kPlain);
+        const std::vector<uint8_t> fma16 = Scalar(type, trip, RoundingVariant::kFma);
         for (int b = 0; b < nb; ++b) {
           const bool trip_changes = std::memcmp(&trip[b * 32], &row.x[b * 32], 128) != 0;
-          CHECK(changed[b] == trip_changes);
+          CHECK((changed[b] != quant_internal::kTripKeeps) == trip_changes);
+          CHECK(changed[b] <= quant_internal::kTripChanges);
+          const bool same16 = std::memcmp(&plain16[b * bb], &plain[b * bb], bb) == 0 &&
+                              std::memcmp(&fma16[b * bb], &plain[b * bb], bb) == 0;
+          // kTripSame only where both trip candidates reproduce the block (the FMA one too,
+          // since may_differ was asked for).
+          if (changed[b] == quant_internal::kTripSame) CHECK(same16);
+          if (trip_changes) ++trip_blocks[changed[b] == quant_internal::kTripSame];
           if (!flagged) continue;
           CHECK(may[b] == ref_may[b]);
           if (std::memcmp(&plain[b * bb], &fma[b * bb], bb) != 0) CHECK(may[b] == 1);
@@ -141,6 +156,9 @@ TEST_CASE("fused legacy check: the scalar port's verdict and exact block flags a
     }
   }
   CHECK(widths >= 1);
+  // Both outcomes of the trip's verdict occur (kinds 1, 5, 9 and 13 make kTripChanges).
+  CHECK(trip_blocks[0] > 10);
+  CHECK(trip_blocks[1] > 10);
   std::vector<uint8_t> src(64), stored(144);
   CHECK(!quant_internal::FusedLegacyCheckBf16(GgmlType::kQ4_K, src.data(), stored.data(), 1,
                                               nullptr, nullptr));

@@ -114,13 +114,20 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
                                                    may.data()));
         const bool flagged =
             QuantizeRowRefPlainFlagged(type, x.data(), nb * 32, out.data(), ref_may.data());
+        std::vector<float> x16(x.size());
+        for (size_t i = 0; i < x.size(); ++i) x16[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
+        std::vector<uint8_t> plain16(nb * bb), fma16(nb * bb);
+        REQUIRE(QuantizeRowRefScalar(type, x16.data(), nb * 32, RoundingVariant::kPlain,
+                                     plain16.data()));
+        REQUIRE(
+            QuantizeRowRefScalar(type, x16.data(), nb * 32, RoundingVariant::kFma, fma16.data()));
         for (int b = 0; b < nb; ++b) {
-          bool trip = false;
-          for (int j = 0; j < 32; ++j) {
-            const float f = x[b * 32 + j], t = Fp16ToFp32(Fp32ToFp16(f));
-            trip |= std::memcmp(&f, &t, 4) != 0;
+          const bool trip = std::memcmp(&x[b * 32], &x16[b * 32], 128) != 0;
+          CHECK((changed[b] != quant_internal::kTripKeeps) == trip);
+          if (changed[b] == quant_internal::kTripSame) {  // both trip candidates reproduce it
+            CHECK(std::memcmp(&plain16[b * bb], &stored[b * bb], bb) == 0);
+            CHECK(std::memcmp(&fma16[b * bb], &stored[b * bb], bb) == 0);
           }
-          CHECK(changed[b] == trip);
           if (flagged && type != GgmlType::kQ8_0) CHECK(may[b] == ref_may[b]);
         }
         // A changed bit in the scale or a random quant byte of any block fails the row.

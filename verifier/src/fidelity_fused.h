@@ -2,8 +2,8 @@
 // a bf16 source (fidelity_tensor.cc): whether every candidate the row evaluates reproduces the
 // stored row, decided from the bf16 bytes without the row conversions (fused kernel
 // FusedLegacyCheckBf16 for candidate 0, then only the blocks where another candidate's bytes can
-// differ from candidate 0's: those the f16 trip changes, and for the FMA variants those
-// QuantizeRowRefPlainFlagged flags).
+// differ from candidate 0's: those the f16 trip changes and the kernel could not settle
+// (kTripChanges), and for the FMA variants those QuantizeRowRefPlainFlagged flags).
 //
 // Thread-safety: a FusedRowChecker is used by one thread at a time.
 #ifndef PROVBADGE_VERIFIER_SRC_FIDELITY_FUSED_H_
@@ -34,12 +34,17 @@ class FusedRowChecker {
   static bool Supports(GgmlType type);
 
  private:
+  // Block b of the row after candidate 0 reproduced it: the candidates Clean evaluates that can
+  // differ there (changed_, may_differ_) reproduce it too.
+  bool CleanBlock(const std::array<bool, kCandidates>& evaluate, uint64_t b, bool trip, bool flags,
+                  const uint8_t* src, const uint8_t* stored) const;
   // QuantizeRowRef of the block of 32 weights at x equals `want`.
   bool Matches(const float* x, RoundingVariant v, const uint8_t* want) const;
 
   GgmlType type_;
   uint32_t block_bytes_;
   uint64_t blocks_;
+  // The kernel's TripEffect and FMA flag per block, zero-padded to a multiple of 8 blocks.
   std::vector<uint8_t> changed_, may_differ_;
 };
 

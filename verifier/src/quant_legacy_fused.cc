@@ -3,7 +3,9 @@
 // exact), the f16-trip test on the same vectors (Fp16RoundTripV, the lanes of
 // Fp16RoundTripRow), the block kernel of quant_legacy_block.h (the scalar port for the blocks
 // it declines, exactly as QuantizeLegacy) into a block on the stack, and one compare with the
-// stored block. No row of floats or quantized bytes is formed. Widths and dispatch as
+// stored block; for a block the trip changes, the block kernel once more on the tripped weights
+// (TripVerdict), so that the caller re-derives the f16 path's blocks only where that differs.
+// No row of floats or quantized bytes is formed. Widths and dispatch as
 // QuantizeLegacy (LegacyKernelWidth). At 16 lanes every type goes 16 blocks at a time
 // through quant_legacy_group16.h (Grouped16), the blocks it declines through the per-block path.
 #include "quant_legacy_block.h"
@@ -69,6 +71,46 @@ PB_INLINE typename Vec<W>::U TripMayChange(typename Vec<W>::U u) {
   return (0x477f0000u - a) | ((d - 0x387fffffu) & ~d);
 }
 
+// W bf16 values at p as binary32 bits (exact: a shift).
+template <int W>
+PB_INLINE typename Vec<W>::U WidenBf16(const uint8_t* p) {
+  typename Vec<W>::H h;
+  std::memcpy(&h, p, sizeof h);
+  return __builtin_convertvector(h, typename Vec<W>::U) << 16;
+}
+
+// The TripEffect of a block whose f16 trip x16 (32 floats) differs from its weights, given that
+// candidate 0 reproduced `stored`: kTripSame when the block kernel (as QuantizeLegacy runs it)
+// quantizes x16 to the stored block and, with kFlag, flags no weight where the FMA variant might
+// round differently; else (also when the kernel declines x16) kTripChanges.
+template <int W, GgmlType T, bool kFlag>
+PB_INLINE TripEffect TripVerdict(const float* x16, const uint8_t* stored) {
+  uint8_t y[BlockBytes(T)];
+  uint8_t md = 0;
+  const bool same =
+      QuantizeBlock<W, T, kFlag>(x16, y, false, &md) && md == 0 && SameBlock<T>(y, stored);
+  return same ? kTripSame : kTripChanges;
+}
+
+// The TripEffect of the block of 32 weights at x (binary32 bits of bf16 values, 64-byte
+// aligned): the f16 trip's change tested exactly (its vectors, Fp16RoundTripV) and judged by
+// TripVerdict.
+template <int W, GgmlType T, bool kFlag>
+PB_INLINE TripEffect TripEffectOf(const float* x, const uint8_t* stored) {
+  using U = typename Vec<W>::U;
+  alignas(64) float x16[kQk];
+  U diff{};
+  for (int k = 0; k < kQk / W; ++k) {
+    U u;
+    std::memcpy(&u, x + k * W, sizeof u);
+    const U t = simd::Fp16RoundTripV<W>(u);
+    diff |= t ^ u;
+    std::memcpy(x16 + k * W, &t, sizeof t);
+  }
+  if (Reduce<W>(diff, OrOp()) == 0) return kTripKeeps;
+  return TripVerdict<W, T, kFlag>(x16, stored);
+}
+
 // kFlag: set may_differ; kTrip: set changed.
 template <int W, GgmlType T, bool kFlag, bool kTrip>
 PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, uint8_t* changed,
@@ -79,21 +121,9 @@ PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, u
     alignas(64) float x[kQk];
     U may{};
     for (int k = 0; k < kQk / W; ++k) {
-      typename Vec<W>::H h;
-      std::memcpy(&h, src + 2 * k * W, sizeof h);
-      const U u = __builtin_convertvector(h, U) << 16;
+      const U u = WidenBf16<W>(src + 2 * k * W);
       std::memcpy(x + k * W, &u, sizeof u);
       if constexpr (kTrip) may |= TripMayChange<W>(u);
-    }
-    bool trip_changes = false;
-    if (kTrip && (Reduce<W>(may, OrOp()) & 0x80000000u) != 0) {  // then exactly
-      U diff{};
-      for (int k = 0; k < kQk / W; ++k) {
-        U u;
-        std::memcpy(&u, x + k * W, sizeof u);
-        diff |= simd::Fp16RoundTripV<W>(u) ^ u;
-      }
-      trip_changes = Reduce<W>(diff, OrOp()) != 0;
     }
     uint8_t y[kBb];
     uint8_t md = 0;
@@ -102,7 +132,10 @@ PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, u
       md = 1;
     }
     if (!SameBlock<T>(y, stored)) return false;
-    if constexpr (kTrip) changed[i] = trip_changes;
+    if constexpr (kTrip) {
+      const bool may_change = (Reduce<W>(may, OrOp()) & 0x80000000u) != 0;
+      changed[i] = may_change ? TripEffectOf<W, T, kFlag>(x, stored) : kTripKeeps;
+    }
     if constexpr (kFlag) may_differ[i] = md;
   }
   return true;
@@ -155,15 +188,26 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
   constexpr int kBb = BlockBytes(T);
   int64_t i = 0;
   for (; i + 16 <= nb; i += 16) {
-    uint32_t redo = 0;
+    uint32_t redo = 0, trip = 0;
     constexpr bool kMinMax = T == GgmlType::kQ4_1 || T == GgmlType::kQ5_1;
-    uint8_t* const c = kTrip ? ch + i : nullptr;
     uint8_t* const m = kFlag ? md + i : nullptr;
-    const bool same =
-        kMinMax
-            ? group16::Group16MinMax<T, kFlag, kTrip>(src + 64 * i, stored + kBb * i, c, m, &redo)
-            : group16::Group16<T, kFlag, kTrip>(src + 64 * i, stored + kBb * i, c, m, &redo);
+    const bool same = kMinMax ? group16::Group16MinMax<T, kFlag, kTrip>(
+                                    src + 64 * i, stored + kBb * i, &trip, m, &redo)
+                              : group16::Group16<T, kFlag, kTrip>(src + 64 * i, stored + kBb * i,
+                                                                  &trip, m, &redo);
     if (!same) return false;
+    if constexpr (kTrip) {
+      std::memset(ch + i, kTripKeeps, 16);
+      for (trip &= ~redo; trip != 0; trip &= trip - 1) {
+        const int64_t b = i + __builtin_ctz(trip);
+        alignas(64) float x[kQk];
+        for (int k = 0; k < 2; ++k) {
+          const typename Vec<16>::U u = WidenBf16<16>(src + 64 * b + 32 * k);
+          std::memcpy(x + 16 * k, &u, sizeof u);
+        }
+        ch[b] = TripEffectOf<16, T, kFlag>(x, stored + kBb * b);
+      }
+    }
 
     for (; redo != 0; redo &= redo - 1) {
       const int64_t b = i + __builtin_ctz(redo);

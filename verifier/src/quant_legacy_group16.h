@@ -164,11 +164,12 @@ PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint
 
 // The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0, Q4_0 or Q5_0): false when a
 // block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all 16 when
-// a quant differs in a group with such a block); for the others changed[b] (kTrip) and
-// may_differ[b] (kFlag, Q4_0/Q5_0) are set.
+// a quant differs in a group with such a block); for the others bit b of *trip (kTrip: the
+// blocks whose weights the f16 trip changes, exactly) and may_differ[b] (kFlag, Q4_0/Q5_0) are
+// set.
 template <GgmlType T, bool kFlag, bool kTrip>
-PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
-                    uint8_t* may_differ, uint32_t* redo) {
+PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint8_t* may_differ,
+                    uint32_t* redo) {
   constexpr bool kQ8 = T == GgmlType::kQ8_0, kQ5 = T == GgmlType::kQ5_0;
   constexpr int kBb = kQ8 ? 34 : (kQ5 ? 22 : 18), kNmax = kQ5 ? 31 : 15;
   __m512i x[16][2], m[16];
@@ -242,7 +243,7 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
       if constexpr (kFlag) may_differ[b] = edge != 0;
     }
     if constexpr (kTrip) {
-      changed[b] = keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1]);
+      *trip |= static_cast<uint32_t>(keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1])) << b;
     }
   }
   return GroupVerdict(safe, bad_scale, ne, redo);
@@ -261,7 +262,7 @@ PB_G16 __m512i Ordered(__m512i u) {
 // NaN or infinity (a key beyond the infinities'), a zero max or min, a range neither 0 nor in
 // [2^-100, FLT_MAX].
 template <GgmlType T, bool kFlag, bool kTrip>
-PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint8_t* changed,
+PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
                           uint8_t* may_differ, uint32_t* redo) {
   constexpr bool kQ5 = T == GgmlType::kQ5_1;
   constexpr int kBb = kQ5 ? 24 : 20, kNmax = kQ5 ? 31 : 15;
@@ -316,7 +317,9 @@ PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint8_t* ch
     }
     ne |= QuantsDiffer<kQ5>(q[0], q[1], s);
     if constexpr (kFlag) may_differ[b] = edge != 0;
-    if constexpr (kTrip) changed[b] = keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1]);
+    if constexpr (kTrip) {
+      *trip |= static_cast<uint32_t>(keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1])) << b;
+    }
   }
   return GroupVerdict(safe, bad_scale, ne, redo);
 }
