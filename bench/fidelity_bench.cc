@@ -11,7 +11,9 @@
 // "scalar check" rows the per-row work with the scalar conversions and ports, every candidate
 // on every row (the code before the vectorized legacy kernels).
 // Bandwidth: memcpy (read + write) and a read-only XOR stream; the GB/s columns are the bytes
-// the row reads (input + stored) per wall-clock second, 1 thread and all cores.
+// the row reads (input + stored) per wall-clock second, 1 thread and all cores; the "floor"
+// columns the same bytes only streamed (XorBytes) in each pass right before the run, so that a
+// machine whose bandwidth drifts is compared with itself.
 // Usage: fidelity_bench [million_weights_per_thread (default 4)] [type label, e.g. Q4_K: only the
 // rows whose label starts with it, "Q4_K=": only that row; for `valgrind --tool=callgrind`]
 // [passes (default 1): each timing is the fastest of that many passes over the same data, so
@@ -226,36 +228,85 @@ double MemcpyGBs(int threads) {
   return 2.0 * n * threads / best / 1e9;  // read + write
 }
 
-// Read-only streaming bandwidth: an XOR over 256 MiB per thread (8x this VM's 32 MiB L3), four
-// 16-byte accumulators (SSE2, this file's baseline), best of 3.
-double ReadGBs(int threads) {
+// XOR of the n bytes at p as 64-bit words (the tail bytewise): a read-only stream, 64-byte
+// loads in four accumulators where the CPU has AVX-512, else 16-byte ones (SSE2, this file's
+// baseline).
+__attribute__((target("avx512f"))) uint64_t Xor64(const uint8_t* p, size_t n, size_t* done) {
+  typedef uint64_t V __attribute__((vector_size(64)));
+  V a{}, b{}, c{}, d{}, v[4];
+  size_t i = 0;
+  for (; i + 256 <= n; i += 256) {
+    std::memcpy(v, p + i, 256);
+    a ^= v[0];
+    b ^= v[1];
+    c ^= v[2];
+    d ^= v[3];
+  }
+  *done = i;
+  const V r = a ^ b ^ c ^ d;
+  return r[0] ^ r[1] ^ r[2] ^ r[3] ^ r[4] ^ r[5] ^ r[6] ^ r[7];
+}
+
+uint64_t XorBytes(const uint8_t* p, size_t n) {
+  static const bool wide = __builtin_cpu_supports("avx512f");
   typedef uint64_t V __attribute__((vector_size(16)));
+  uint64_t x = 0;
+  size_t i = 0;
+  if (wide) {
+    x = Xor64(p, n, &i);
+  } else {
+    V a{}, b{}, c{}, d{}, v[4];
+    for (; i + 64 <= n; i += 64) {
+      std::memcpy(v, p + i, 64);
+      a ^= v[0];
+      b ^= v[1];
+      c ^= v[2];
+      d ^= v[3];
+    }
+    const V r = a ^ b ^ c ^ d;
+    x = r[0] ^ r[1];
+  }
+  for (; i < n; ++i) x ^= p[i];
+  return x;
+}
+
+// Read-only streaming bandwidth: XorBytes over 256 MiB per thread (beyond the L3 of the machines
+// seen here), best of 3.
+double ReadGBs(int threads) {
   const size_t n = 256u << 20;
-  std::vector<std::vector<V>> buf(threads, std::vector<V>(n / sizeof(V), V{1, 2}));
+  std::vector<std::vector<uint8_t>> buf(threads, std::vector<uint8_t>(n, 1));
   std::vector<uint64_t> sink(threads);
   double best = 1e9;
   for (int rep = 0; rep < 3; ++rep) {
     std::vector<std::thread> pool;
     const auto t0 = Clock::now();
-    for (int t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        V a{}, b{}, c{}, d{};
-        const V* p = buf[t].data();
-        for (size_t i = 0; i < n / sizeof(V); i += 4) {
-          a ^= p[i];
-          b ^= p[i + 1];
-          c ^= p[i + 2];
-          d ^= p[i + 3];
-        }
-        const V r = a ^ b ^ c ^ d;
-        sink[t] = r[0] ^ r[1];
-      });
-    }
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] { sink[t] = XorBytes(buf[t].data(), n); });
     for (auto& th : pool) th.join();
     best = std::min(best, std::chrono::duration<double>(Clock::now() - t0).count());
   }
   for (uint64_t v : sink) g_sink = g_sink + v;
   return static_cast<double>(n) * threads / best / 1e9;
+}
+
+// The read floor of a row: `threads` threads each streaming the bytes its run reads (the bf16
+// source for the check rows, the f32 weights otherwise, and the stored bytes) through XorBytes;
+// wall-clock seconds.
+double FloorSeconds(bool check, std::vector<Data>& data, int threads) {
+  std::vector<std::thread> pool;
+  std::vector<uint64_t> sink(threads);
+  const auto t0 = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      const Data& d = data[t];
+      const uint8_t* in = check ? d.src.data() : reinterpret_cast<const uint8_t*>(d.x.data());
+      const size_t in_bytes = check ? d.src.size() : d.x.size() * sizeof(float);
+      sink[t] = XorBytes(in, in_bytes) ^ XorBytes(d.stored.data(), d.stored.size());
+    });
+  }
+  for (auto& th : pool) th.join();
+  for (uint64_t v : sink) g_sink = g_sink + v;
+  return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
 // The label starts with `only`, or equals it without its trailing '='.
@@ -281,8 +332,9 @@ int main(int argc, char** argv) {
   std::printf("read-only streaming bandwidth: 1 thread %.1f GB/s, %d threads %.1f GB/s\n", rd1,
               cores, rdn);
   // GB/s read: the input (bf16 source for the check rows, f32 otherwise) and the stored bytes.
-  std::printf("%-22s %14s %14s %14s %14s %9s %9s  %s\n", "type", "1 thread M/s", "all cores M/s",
-              "per core M/s", "per CPU-s M", "GB/s 1t", "GB/s all", "check");
+  std::printf("%-22s %14s %14s %14s %14s %9s %9s %9s %9s  %s\n", "type", "1 thread M/s",
+              "all cores M/s", "per core M/s", "per CPU-s M", "GB/s 1t", "GB/s all", "floor 1t",
+              "floor all", "check");
   struct Case {
     GgmlType type;
     bool scalar;
@@ -365,9 +417,12 @@ int main(int argc, char** argv) {
     }
     uint64_t bad1 = 0, badn = 0;
     Timing t1, tn;
+    double floor1 = 1e30, floorn = 1e30;  // each pass: the floor right before the run
     for (int p = 0; p < passes; ++p) {
       uint64_t b1 = 0, bn = 0;
+      floor1 = std::min(floor1, FloorSeconds(c.check, data, 1));
       const Timing a = Run(c.type, c.scalar, c.check, c.eager, c.fma_file, c.bytes, data, 1, &b1);
+      floorn = std::min(floorn, FloorSeconds(c.check, data, cores));
       const Timing b =
           Run(c.type, c.scalar, c.check, c.eager, c.fma_file, c.bytes, data, cores, &bn);
       if (p == 0 || a.wall < t1.wall) t1 = a;
@@ -380,10 +435,11 @@ int main(int argc, char** argv) {
     // machine shared with other jobs it is the meaningful per-core figure.
     const double bytes = (c.check ? 2.0 : 4.0) + static_cast<double>(info.block_bytes) /
                                                      info.block_elems;  // read per weight
-    std::printf("%-22s %14.1f %14.1f %14.1f %14.1f %9.1f %9.1f  %s\n", c.label, w / t1.wall / 1e6,
-                w * cores / tn.wall / 1e6, w / tn.wall / 1e6,
+    std::printf("%-22s %14.1f %14.1f %14.1f %14.1f %9.1f %9.1f %9.1f %9.1f  %s\n", c.label,
+                w / t1.wall / 1e6, w * cores / tn.wall / 1e6, w / tn.wall / 1e6,
                 w * (1 + cores) / (t1.cpu + tn.cpu) / 1e6, w * bytes / t1.wall / 1e9,
-                w * cores * bytes / tn.wall / 1e9, bad1 + badn == 0 ? "bit-exact" : "MISMATCH");
+                w * cores * bytes / tn.wall / 1e9, w * bytes / floor1 / 1e9,
+                w * cores * bytes / floorn / 1e9, bad1 + badn == 0 ? "bit-exact" : "MISMATCH");
   }
   return 0;
 }
