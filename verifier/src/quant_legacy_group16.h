@@ -43,6 +43,9 @@ struct MaxU32 {
 struct MaxI32 {
   PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epi32(a, b); }
 };
+struct MinU32 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_min_epu32(a, b); }
+};
 struct MinI32 {
   PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_min_epi32(a, b); }
 };
@@ -173,17 +176,19 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
   constexpr bool kQ8 = T == GgmlType::kQ8_0, kQ5 = T == GgmlType::kQ5_0;
   constexpr int kBb = kQ8 ? 34 : (kQ5 ? 22 : 18), kNmax = kQ5 ? 31 : 15;
   __m512i x[16][2], m[16];
-  __mmask16 keeps[16];  // kTrip: lanes the f16 trip leaves as is
+  [[maybe_unused]] __m512i low[16];  // kTrip: the unsigned minima of |u| - 1 (zeros give 2^32 - 1)
   for (int b = 0; b < 16; ++b) {
     const uint8_t* p = src + 64 * b;
     for (int k = 0; k < 2; ++k) {
       const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
       x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
     }
-    if constexpr (kTrip) {
-      keeps[b] = TripKeeps(x[b][0]) & TripKeeps(x[b][1]);
-    }
     const __m512i abs = _mm512_set1_epi32(0x7fffffff);
+    if constexpr (kTrip) {
+      const __m512i one = _mm512_set1_epi32(1);
+      low[b] = _mm512_min_epu32(_mm512_sub_epi32(_mm512_and_si512(x[b][0], abs), one),
+                                _mm512_sub_epi32(_mm512_and_si512(x[b][1], abs), one));
+    }
     if constexpr (kQ8) {
       m[b] = _mm512_max_epu32(_mm512_and_si512(x[b][0], abs), _mm512_and_si512(x[b][1], abs));
     } else {  // key: |u| | (31 - j) << 1 | sign
@@ -204,6 +209,13 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
   const __mmask16 safe =
       zero | (_mm512_cmpge_epi32_mask(amax, _mm512_set1_epi32(legacy::kMinScaleBits)) &
               _mm512_cmplt_epi32_mask(amax, _mm512_set1_epi32(legacy::kInfBits)));
+  // kTrip: the blocks TripKeeps would not clear, from the block extremes: a magnitude in
+  // (0, 2^-14) (the smallest nonzero one, |u| - 1 below 2^-14 - 1) or above 65280 (amax).
+  __mmask16 may_trip = 0;
+  if constexpr (kTrip) {
+    may_trip = _mm512_cmplt_epu32_mask(MaxTree(low, MinU32()), _mm512_set1_epi32(0x387fffff)) |
+               _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000));
+  }
   __m512 d;
   if constexpr (kQ8) {
     d = _mm512_div_ps(_mm512_castsi512_ps(amax), _mm512_set1_ps(127.f));
@@ -242,9 +254,10 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
       ne |= QuantsDiffer<kQ5>(q[0], q[1], s);
       if constexpr (kFlag) may_differ[b] = edge != 0;
     }
-    if constexpr (kTrip) {
-      *trip |= static_cast<uint32_t>(keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1])) << b;
-    }
+  }
+  for (; may_trip != 0; may_trip &= may_trip - 1) {
+    const int b = __builtin_ctz(may_trip);
+    *trip |= static_cast<uint32_t>(TripChanges(x[b][0], x[b][1])) << b;
   }
   return GroupVerdict(safe, bad_scale, ne, redo);
 }
