@@ -188,17 +188,19 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
   constexpr int kBb = BlockBytes(T);
   int64_t i = 0;
   for (; i + 16 <= nb; i += 16) {
-    uint32_t redo = 0, trip = 0;
+    uint32_t redo = 0, trip = 0, same_trip = 0;
     constexpr bool kMinMax = T == GgmlType::kQ4_1 || T == GgmlType::kQ5_1;
     uint8_t* const m = kFlag ? md + i : nullptr;
-    const bool same = kMinMax ? group16::Group16MinMax<T, kFlag, kTrip>(
-                                    src + 64 * i, stored + kBb * i, &trip, m, &redo)
-                              : group16::Group16<T, kFlag, kTrip>(src + 64 * i, stored + kBb * i,
-                                                                  &trip, m, &redo);
+    const uint8_t *const s = src + 64 * i, *const q = stored + kBb * i;
+    const bool same =
+        kMinMax ? group16::Group16MinMax<T, kFlag, kTrip>(s, q, &trip, &same_trip, m, &redo)
+                : group16::Group16<T, kFlag, kTrip>(s, q, &trip, &same_trip, m, &redo);
     if (!same) return false;
     if constexpr (kTrip) {
       std::memset(ch + i, kTripKeeps, 16);
-      for (trip &= ~redo; trip != 0; trip &= trip - 1) {
+      for (uint32_t t = same_trip & ~redo; t != 0; t &= t - 1) ch[i + __builtin_ctz(t)] = kTripSame;
+      // The other blocks the trip changes: the block kernel on the tripped weights.
+      for (trip &= ~same_trip & ~redo; trip != 0; trip &= trip - 1) {
         const int64_t b = i + __builtin_ctz(trip);
         alignas(64) float x[kQk];
         for (int k = 0; k < 2; ++k) {

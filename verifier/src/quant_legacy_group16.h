@@ -12,6 +12,11 @@
 // j) << 1 | sign, whose maximum carries |max| in the high bits, the first position among equal
 // magnitudes, and that value's sign in bit 0.
 //
+// The f16 trip (kTrip, the bf16 -> f16 -> f32 candidates): the blocks it may change come from
+// the block extremes (one minimum tree of |u| - 1 and the maximum); only those are tripped, by
+// the hardware conversions (TripHw), and, where the scale provably stays (TripKeepsScale), their
+// tripped weights are compared with the stored quants on the spot (Group16's *same).
+//
 // Blocks where equality is not evident exactly as the block kernels decline them (SafeScale:
 // NaN, infinity, maximum in (0, 2^-100)) are not judged here: Group16 returns them in *redo and
 // the caller checks them one by one (FusedRow's per-block path).
@@ -119,6 +124,24 @@ PB_G16 bool TripChanges(__m512i u0, __m512i u1) {
   return _mm512_test_epi32_mask(reinterpret_cast<__m512i>(diff), reinterpret_cast<__m512i>(diff));
 }
 
+// The f16 trip Fp16ToFp32(Fp32ToFp16(.)) of 16 binary32 values by the hardware conversions
+// (IEEE round to nearest even to binary16 and back, subnormals kept): bit for bit
+// Fp16RoundTripV for every value but NaNs, which only blocks this file declines hold.
+PB_G16 __m512i TripHw(__m512i u) {
+  const __m256i h =
+      _mm512_cvtps_ph(_mm512_castsi512_ps(u), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  return _mm512_castps_si512(_mm512_cvtph_ps(h));
+}
+
+// Blocks (lanes) whose largest magnitude amax (binary32 bits) stays the largest and as is under
+// the f16 trip: amax in (2^-14, 65280]. The trip changes only magnitudes below 2^-14 (to at
+// most 2^-14) and above 65280, so the block's maximum (the first of largest magnitude), d and
+// id stay, and the tripped block's quants are the same element-wise function of its weights.
+PB_G16 __mmask16 TripKeepsScale(__m512i amax) {
+  return _mm512_cmpgt_epi32_mask(amax, _mm512_set1_epi32(0x38800000)) &
+         _mm512_cmple_epi32_mask(amax, _mm512_set1_epi32(0x477f0000));
+}
+
 // Lanes where FmaWatch flags v (v finite): max(|v - l - 1/2|, 1/2 - v, v - 63.5) >= 1/2 - 2^-14
 // with l = trunc(v). Its terms, rounded as FmaWatch computes them: v - l is exact (the fraction
 // f), f - 1/2 and v - 63.5 are exact where they reach the bound, and 1/2 - f >= 1/2 - 2^-14
@@ -156,6 +179,35 @@ PB_G16 __mmask16 QuantsDiffer(__m512i q0, __m512i q1, const uint8_t* s) {
   return ne | _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
 }
 
+// Nonzero when the quants of one block of T (Q8_0, Q4_0, Q5_0; weights x0 = 0..15, x1 = 16..31 as
+// binary32 bits, inverse scale idb in every lane) differ from the stored ones at s (past the
+// scale): q8_0 roundf as RoundHalfAway, q4_0/q5_0 x*id + 8.5 (16.5) then truncation, compared
+// with the stored bytes widened to 32-bit lanes. kFlag: *edge gets the FmaEdge lanes.
+template <GgmlType T, bool kFlag>
+PB_G16 __mmask16 SignedQuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s,
+                                    __mmask16* edge) {
+  const __m512i x[2] = {x0, x1};
+  if constexpr (T == GgmlType::kQ8_0) {
+    __mmask16 ne = 0;
+    for (int k = 0; k < 2; ++k) {
+      const __m512i r = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x[k]), idb));
+      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16 * k));
+      ne |= _mm512_cmpneq_epi32_mask(r, _mm512_cvtepi8_epi32(q));
+    }
+    return ne;
+  } else {
+    constexpr bool kQ5 = T == GgmlType::kQ5_0;
+    __m512i q[2];
+    for (int k = 0; k < 2; ++k) {
+      const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[k]), idb),
+                                     _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
+      q[k] = _mm512_min_epi32(_mm512_cvttps_epi32(v), _mm512_set1_epi32(kQ5 ? 31 : 15));
+      if constexpr (kFlag) *edge |= FmaEdge(v);
+    }
+    return QuantsDiffer<kQ5>(q[0], q[1], s);
+  }
+}
+
 // A group's verdict from the blocks judged here (`safe`), the scales that differ and whether a
 // quant differs in any block (`ne`, not attributed to its block: with a declined block in the
 // group, every block goes to the caller). *redo: the blocks left to the caller.
@@ -167,14 +219,15 @@ PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint
 
 // The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0, Q4_0 or Q5_0): false when a
 // block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all 16 when
-// a quant differs in a group with such a block); for the others bit b of *trip (kTrip: the
-// blocks whose weights the f16 trip changes, exactly) and may_differ[b] (kFlag, Q4_0/Q5_0) are
-// set.
+// a quant differs in a group with such a block); for the others may_differ[b] (kFlag, Q4_0/Q5_0)
+// and, with kTrip, bit b of *trip (the f16 trip changes a weight of block b, exactly) and of
+// *same (it does, and the tripped weights quantize to the stored block too: TripKeepsScale, then
+// SignedQuantsDiffer on them with no FmaEdge lane) are set.
 template <GgmlType T, bool kFlag, bool kTrip>
-PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint8_t* may_differ,
-                    uint32_t* redo) {
+PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
+                    uint8_t* may_differ, uint32_t* redo) {
   constexpr bool kQ8 = T == GgmlType::kQ8_0, kQ5 = T == GgmlType::kQ5_0;
-  constexpr int kBb = kQ8 ? 34 : (kQ5 ? 22 : 18), kNmax = kQ5 ? 31 : 15;
+  constexpr int kBb = kQ8 ? 34 : (kQ5 ? 22 : 18);
   __m512i x[16][2], m[16];
   [[maybe_unused]] __m512i low[16];  // kTrip: the unsigned minima of |u| - 1 (zeros give 2^32 - 1)
   for (int b = 0; b < 16; ++b) {
@@ -235,29 +288,23 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
   __mmask16 ne = 0;  // quants that differ, any block
   for (int b = 0; b < 16; ++b) {
     const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    const uint8_t* s = stored + kBb * b + 2;
-    if constexpr (kQ8) {
-      for (int k = 0; k < 2; ++k) {
-        const __m512i r = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb));
-        const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16 * k));
-        ne |= _mm512_cmpneq_epi32_mask(r, _mm512_cvtepi8_epi32(q));
-      }
-    } else {
-      __m512i q[2];
-      __mmask16 edge = 0;
-      for (int k = 0; k < 2; ++k) {
-        const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[b][k]), idb),
-                                       _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
-        q[k] = _mm512_min_epi32(_mm512_cvttps_epi32(v), _mm512_set1_epi32(kNmax));
-        if constexpr (kFlag) edge |= FmaEdge(v);
-      }
-      ne |= QuantsDiffer<kQ5>(q[0], q[1], s);
-      if constexpr (kFlag) may_differ[b] = edge != 0;
-    }
+    __mmask16 edge = 0;
+    ne |= SignedQuantsDiffer<T, kFlag>(x[b][0], x[b][1], idb, stored + kBb * b + 2, &edge);
+    if constexpr (kFlag) may_differ[b] = edge != 0;
   }
+  const __mmask16 scale_kept = kTrip ? TripKeepsScale(amax) : 0;
   for (; may_trip != 0; may_trip &= may_trip - 1) {
     const int b = __builtin_ctz(may_trip);
-    *trip |= static_cast<uint32_t>(TripChanges(x[b][0], x[b][1])) << b;
+    const __m512i t0 = TripHw(x[b][0]), t1 = TripHw(x[b][1]);
+    if ((_mm512_cmpneq_epi32_mask(t0, x[b][0]) | _mm512_cmpneq_epi32_mask(t1, x[b][1])) == 0) {
+      continue;
+    }
+    *trip |= 1u << b;
+    if ((scale_kept >> b & 1) == 0) continue;
+    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
+    __mmask16 edge = 0;
+    const __mmask16 differ = SignedQuantsDiffer<T, kFlag>(t0, t1, idb, stored + kBb * b + 2, &edge);
+    if (differ == 0 && edge == 0) *same |= 1u << b;
   }
   return GroupVerdict(safe, bad_scale, ne, redo);
 }
@@ -273,10 +320,10 @@ PB_G16 __m512i Ordered(__m512i u) {
 // (max - min)/NMAX and id = 1/d in lanes, the fp16 d and m compared as one 32-bit gather;
 // q = (int)((x - min)*id + 0.5) (clamped to 15 for Q4_1). Declined as MinMaxBlock declines: a
 // NaN or infinity (a key beyond the infinities'), a zero max or min, a range neither 0 nor in
-// [2^-100, FLT_MAX].
+// [2^-100, FLT_MAX]. *same is left as is: the caller judges every block the trip changes.
 template <GgmlType T, bool kFlag, bool kTrip>
 PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
-                          uint8_t* may_differ, uint32_t* redo) {
+                          [[maybe_unused]] uint32_t* same, uint8_t* may_differ, uint32_t* redo) {
   constexpr bool kQ5 = T == GgmlType::kQ5_1;
   constexpr int kBb = kQ5 ? 24 : 20, kNmax = kQ5 ? 31 : 15;
   __m512i x[16][2], hi[16], lo[16];
