@@ -228,9 +228,10 @@ double MemcpyGBs(int threads) {
   return 2.0 * n * threads / best / 1e9;  // read + write
 }
 
-// XOR of the n bytes at p as 64-bit words (the tail bytewise): a read-only stream, 64-byte
-// loads in four accumulators where the CPU has AVX-512, else 16-byte ones (SSE2, this file's
-// baseline).
+// XOR of the n bytes at p as 64-bit words (the tail bytewise): a read-only stream in four
+// accumulators, with 64-byte loads where the CPU has AVX-512 (Xor64 takes the multiples of 256
+// bytes), else 16-byte ones (SSE2, this file's baseline).
+#if defined(__x86_64__)
 __attribute__((target("avx512f"))) uint64_t Xor64(const uint8_t* p, size_t n, size_t* done) {
   typedef uint64_t V __attribute__((vector_size(64)));
   V a{}, b{}, c{}, d{}, v[4];
@@ -246,26 +247,27 @@ __attribute__((target("avx512f"))) uint64_t Xor64(const uint8_t* p, size_t n, si
   const V r = a ^ b ^ c ^ d;
   return r[0] ^ r[1] ^ r[2] ^ r[3] ^ r[4] ^ r[5] ^ r[6] ^ r[7];
 }
+bool HasAvx512() { return __builtin_cpu_supports("avx512f"); }
+#else
+uint64_t Xor64(const uint8_t*, size_t, size_t* done) { return *done = 0; }
+bool HasAvx512() { return false; }
+#endif
 
 uint64_t XorBytes(const uint8_t* p, size_t n) {
-  static const bool wide = __builtin_cpu_supports("avx512f");
+  static const bool wide = HasAvx512();
   typedef uint64_t V __attribute__((vector_size(16)));
-  uint64_t x = 0;
   size_t i = 0;
-  if (wide) {
-    x = Xor64(p, n, &i);
-  } else {
-    V a{}, b{}, c{}, d{}, v[4];
-    for (; i + 64 <= n; i += 64) {
-      std::memcpy(v, p + i, 64);
-      a ^= v[0];
-      b ^= v[1];
-      c ^= v[2];
-      d ^= v[3];
-    }
-    const V r = a ^ b ^ c ^ d;
-    x = r[0] ^ r[1];
+  uint64_t x = wide ? Xor64(p, n, &i) : 0;
+  V a{}, b{}, c{}, d{}, v[4];
+  for (; i + 64 <= n; i += 64) {
+    std::memcpy(v, p + i, 64);
+    a ^= v[0];
+    b ^= v[1];
+    c ^= v[2];
+    d ^= v[3];
   }
+  const V r = a ^ b ^ c ^ d;
+  x ^= r[0] ^ r[1];
   for (; i < n; ++i) x ^= p[i];
   return x;
 }

@@ -114,6 +114,9 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
                                                    may.data()));
         const bool flagged =
             QuantizeRowRefPlainFlagged(type, x.data(), nb * 32, out.data(), ref_may.data());
+        std::vector<uint8_t> trip_only(nb, 7);
+        REQUIRE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                     trip_only.data(), nullptr));
         std::vector<float> x16(x.size());
         for (size_t i = 0; i < x.size(); ++i) x16[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
         std::vector<uint8_t> plain16(nb * bb), fma16(nb * bb);
@@ -128,6 +131,10 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
             CHECK(std::memcmp(&plain16[b * bb], &stored[b * bb], bb) == 0);
             CHECK(std::memcmp(&fma16[b * bb], &stored[b * bb], bb) == 0);
           }
+          if (trip_only[b] == quant_internal::kTripSame) {  // without FMA flags: the plain one
+            CHECK(std::memcmp(&plain16[b * bb], &stored[b * bb], bb) == 0);
+          }
+          CHECK((trip_only[b] != quant_internal::kTripKeeps) == trip);
           if (flagged && type != GgmlType::kQ8_0) CHECK(may[b] == ref_may[b]);
         }
         // A changed bit in the scale or a random quant byte of any block fails the row.
