@@ -229,45 +229,43 @@ double MemcpyGBs(int threads) {
 }
 
 // XOR of the n bytes at p as 64-bit words (the tail bytewise): a read-only stream in four
-// accumulators, with 64-byte loads where the CPU has AVX-512 (Xor64 takes the multiples of 256
-// bytes), else 16-byte ones (SSE2, this file's baseline).
-#if defined(__x86_64__)
-__attribute__((target("avx512f"))) uint64_t Xor64(const uint8_t* p, size_t n, size_t* done) {
-  typedef uint64_t V __attribute__((vector_size(64)));
+// accumulators of vector type V, from *i on, up to the last whole 4 x sizeof(V) bytes.
+template <typename V>
+inline __attribute__((always_inline)) uint64_t XorRun(const uint8_t* p, size_t n, size_t* i) {
   V a{}, b{}, c{}, d{}, v[4];
-  size_t i = 0;
-  for (; i + 256 <= n; i += 256) {
-    std::memcpy(v, p + i, 256);
+  for (; *i + sizeof v <= n; *i += sizeof v) {
+    std::memcpy(v, p + *i, sizeof v);
     a ^= v[0];
     b ^= v[1];
     c ^= v[2];
     d ^= v[3];
   }
-  *done = i;
   const V r = a ^ b ^ c ^ d;
-  return r[0] ^ r[1] ^ r[2] ^ r[3] ^ r[4] ^ r[5] ^ r[6] ^ r[7];
+  uint64_t x = 0;
+  for (size_t k = 0; k < sizeof(V) / 8; ++k) x ^= r[k];
+  return x;
+}
+
+// XorRun with 64-byte loads where the CPU has AVX-512.
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) uint64_t Xor64(const uint8_t* p, size_t n, size_t* i) {
+  typedef uint64_t V __attribute__((vector_size(64)));
+  return XorRun<V>(p, n, i);
 }
 bool HasAvx512() { return __builtin_cpu_supports("avx512f"); }
 #else
-uint64_t Xor64(const uint8_t*, size_t, size_t* done) { return *done = 0; }
+uint64_t Xor64(const uint8_t*, size_t, size_t*) { return 0; }
 bool HasAvx512() { return false; }
 #endif
 
+// The n bytes at p XORed: 64-byte loads where the CPU has AVX-512, then 16-byte ones (SSE2, this
+// file's baseline), then bytes.
 uint64_t XorBytes(const uint8_t* p, size_t n) {
   static const bool wide = HasAvx512();
   typedef uint64_t V __attribute__((vector_size(16)));
   size_t i = 0;
   uint64_t x = wide ? Xor64(p, n, &i) : 0;
-  V a{}, b{}, c{}, d{}, v[4];
-  for (; i + 64 <= n; i += 64) {
-    std::memcpy(v, p + i, 64);
-    a ^= v[0];
-    b ^= v[1];
-    c ^= v[2];
-    d ^= v[3];
-  }
-  const V r = a ^ b ^ c ^ d;
-  x ^= r[0] ^ r[1];
+  x ^= XorRun<V>(p, n, &i);
   for (; i < n; ++i) x ^= p[i];
   return x;
 }
