@@ -39,6 +39,9 @@ bool FusedRowChecker::Clean(const std::array<bool, kCandidates>& evaluate, const
   }
   // Only blocks with kTripChanges or a flag can need a look: 8 blocks at a time, the padding
   // past blocks_ is zero. kTripChanges (2) is the one TripEffect with bit 1 set.
+  static_assert(quant_internal::kTripKeeps == 0 && quant_internal::kTripSame == 1 &&
+                    quant_internal::kTripChanges == 2,
+                "the skip below reads kTripChanges as the only effect with bit 1");
   constexpr uint64_t kChangesBits = 0x0202020202020202u;
   for (uint64_t w = 0; w < blocks_; w += 8) {
     uint64_t need = 0, word;
