@@ -193,6 +193,23 @@ check "rogue builder failed" grep -q '^failed|' <<<"$(chain_state quantlab/tiny-
 check "verify: parent digest mismatch failed" grep -q '^failed|.*model.safetensors' <<<"$(chain_state quantlab/tiny-llama-chat-GGUF-mismatch)"
 check "verify: branch parent failed" grep -q '^failed|.*not pinned' <<<"$(chain_state quantlab/tiny-llama-chat-GGUF-branch)"
 
+# provbadge fidelity on the GGUF vectors: exit 0 only when faithful; the same report on any
+# number of threads; bad flags exit 2.
+G=$SRC/../shared/vectors/gguf
+"$PB" fidelity --source "$G" --gguf "$G/tiny-Q8_0.gguf" >"$T/fid.txt"
+check "fidelity faithful exit 0" test $? -eq 0
+check "fidelity names the tier" grep -q "bit-exact" "$T/fid.txt"
+"$PB" fidelity --source "$G" --gguf "$G/tiny-Q4_K_M-tampered.gguf" --json --threads 1 >"$T/fid1.json"
+check "fidelity tampered exit 1" test $? -eq 1
+check "fidelity tampered not faithful" grep -q '"verdict": "not_faithful"' "$T/fid1.json"
+"$PB" fidelity --source "$G" --gguf "$G/tiny-Q4_K_M-tampered.gguf" --json --threads 3 >"$T/fid3.json"
+check "fidelity --threads 3 exit 1" test $? -eq 1
+check "fidelity same report on 1 and 3 threads" cmp -s "$T/fid1.json" "$T/fid3.json"
+"$PB" fidelity --source "$G" --gguf "$G/tiny-Q8_0.gguf" --threads 0 2>/dev/null
+check "fidelity --threads 0 exit 2" test $? -eq 2
+"$PB" fidelity --source "$T/nowhere" --gguf "$G/tiny-Q8_0.gguf" 2>/dev/null
+check "fidelity missing source exit 2" test $? -eq 2
+
 # A bad config names the key and exits 2.
 echo '{"queue": {"kind": "carrier-pigeon"}}' >"$T/bad.json"
 "$PB" worker --config "$T/bad.json" 2>"$T/err.txt"

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "fidelity_arch.h"
+#include "fidelity_parallel.h"
 #include "fidelity_source.h"
 #include "fidelity_tensor.h"
 #include "provbadge/verifier/gguf.h"
@@ -73,9 +74,8 @@ class Driver {
     if (Status s = Prepare(); !s.ok()) return s.error();
     if (done_) return Finish();
     std::set<std::string> used;
-    for (const GgufTensorInfo& t : gguf_.tensors) {
-      if (Status s = CheckOne(t, &used); !s.ok()) return s.error();
-    }
+    for (const GgufTensorInfo& t : gguf_.tensors) Plan(t, &used);
+    if (Status s = CheckJobs(); !s.ok()) return s.error();
     for (const auto& [name, where] : model_->tensors) {
       if (used.count(name) || name.ends_with("rotary_emb.inv_freq")) continue;
       const bool tied_lm_head = name == "lm_head.weight" && config_.tied_embeddings;
@@ -166,7 +166,9 @@ class Driver {
     return Status::Ok();
   }
 
-  Status CheckOne(const GgufTensorInfo& t, std::set<std::string>* used) {
+  // The tensor's entry in the report; a job when it is to be checked (CheckJobs), else its
+  // findings.
+  void Plan(const GgufTensorInfo& t, std::set<std::string>* used) {
     TensorFidelity tf;
     tf.name = t.name;
     auto type = LookupGgmlType(t.type);
@@ -185,7 +187,7 @@ class Driver {
       Add("fidelity.tensor_unmapped", Severity::kError,
           "GGUF tensor " + t.name + " has no source tensor: " + tf.note, t.name);
       report_.tensors.push_back(std::move(tf));
-      return Status::Ok();
+      return;
     }
     used->insert(origin->source_name);
     tf.source_tensor = origin->source_name;
@@ -198,29 +200,51 @@ class Driver {
           "GGUF tensor " + t.name + " does not have its source's shape", t.name,
           ShapeString(st->shape), ShapeString(TorchShape(t)));
       report_.tensors.push_back(std::move(tf));
-      return Status::Ok();
+      return;
     }
     const bool k_quant = type && type->block_elems == 256;
-    fidelity::TensorCheckInput in;
-    in.info = &t;
-    in.data_offset = gguf_.data_offset;
-    in.gguf = gguf_reader_.get();
-    in.source = st;
-    in.source_reader = model_->shards[shard].reader.get();
-    in.permute_heads = origin->permute_heads;
-    in.grid_only = report_.imatrix && k_quant;
-    auto r = fidelity::CheckTensor(in, options_);
-    if (!r.ok()) return r.status();
-    tf.blocks_total = r->blocks_total;
-    if (r->unverifiable) {
+    fidelity::TensorJob job;
+    job.input.info = &t;
+    job.input.data_offset = gguf_.data_offset;
+    job.input.source = st;
+    job.input.permute_heads = origin->permute_heads;
+    job.input.grid_only = report_.imatrix && k_quant;
+    job.shard = shard;
+    TensorCheckResult r;
+    r.note = fidelity::UnverifiableReason(job.input);
+    if (!r.note.empty()) {
+      r.unverifiable = true;
       tf.status = TensorStatus::kUnverifiable;
-      tf.note = r->note;
+      tf.note = r.note;
       Add("fidelity.tensor_unverifiable", Severity::kWarning,
-          "GGUF tensor " + t.name + " cannot be checked: " + r->note, t.name);
+          "GGUF tensor " + t.name + " cannot be checked: " + r.note, t.name);
+    } else {
+      jobs_.push_back(std::move(job));
+      job_pending_.push_back(pending_.size());
     }
-    pending_.push_back({report_.tensors.size(), std::move(*r), type && type->block_elems > 1,
+    pending_.push_back({report_.tensors.size(), std::move(r), type && type->block_elems > 1,
                         type && HasFmaVariant(static_cast<GgmlType>(type->id)), st->dtype});
     report_.tensors.push_back(std::move(tf));
+  }
+
+  // Checks every planned job (fidelity_parallel.h) and files the results.
+  Status CheckJobs() {
+    fidelity::JobFiles files;
+    files.quantized = &quantized_;
+    files.gguf_path = report_.gguf_path;
+    files.gguf = gguf_reader_.get();
+    files.source = &source_;
+    for (const fidelity::SourceShard& shard : model_->shards) {
+      files.shard_paths.push_back(shard.path);
+      files.shards.push_back(shard.reader.get());
+    }
+    auto results = fidelity::CheckTensors(jobs_, files, options_);
+    if (!results.ok()) return results.status();
+    for (size_t j = 0; j < jobs_.size(); ++j) {
+      Pending& p = pending_[job_pending_[j]];
+      p.result = std::move((*results)[j]);
+      report_.tensors[p.report_index].blocks_total = p.result.blocks_total;
+    }
     return Status::Ok();
   }
 
@@ -330,6 +354,8 @@ class Driver {
   fidelity::ModelConfig config_;
   const fidelity::ArchSpec* arch_ = nullptr;
   std::vector<Pending> pending_;
+  std::vector<fidelity::TensorJob> jobs_;
+  std::vector<size_t> job_pending_;  // jobs_[j]'s entry in pending_
   bool done_ = false, source_broken_ = false, unknown_arch_ = false;
 };
 

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -17,6 +18,12 @@ namespace provbadge::verifier::fidelity {
 namespace {
 
 enum class SourceDtype { kBf16, kF16, kF32 };
+
+// The larger deviation; NaN once either is NaN (a NaN weight or scale is the worst deviation).
+double MaxDev(double a, double b) {
+  if (std::isnan(a) || std::isnan(b)) return std::numeric_limits<double>::quiet_NaN();
+  return std::max(a, b);
+}
 
 // Chunks of at most this much (within limits::kFidelityChunkBytes): the source and GGUF rows
 // of one chunk stay in a core's L2 between the read that copies them in and the check, which
@@ -49,22 +56,23 @@ class Checker {
   Checker(const TensorCheckInput& in, const FidelityOptions& opt, GgmlTypeInfo type, SourceDtype dt)
       : in_(in), opt_(opt), type_(type), gtype_(static_cast<GgmlType>(type.id)), dt_(dt) {}
 
-  Result<TensorCheckResult> Run() {
+  // Rows [row_begin, row_end).
+  Result<TensorPart> Run(uint64_t row_begin, uint64_t row_end) {
     const GgufTensorInfo& t = *in_.info;
     ne0_ = t.ne[0];
     rows_ = t.Rows();
     row_bytes_ = t.RowBytes();
     blocks_per_row_ = ne0_ / type_.block_elems;
     src_row_bytes_ = ne0_ * (dt_ == SourceDtype::kF32 ? 4 : 2);
-    result_.blocks_total = blocks_per_row_ * rows_;
+    part_.result.blocks_total = blocks_per_row_ * rows_;
     const bool quantized = type_.block_elems > 1;
     const int paths = quantized && dt_ != SourceDtype::kF16 ? 2 : 1;
     const int variants = HasFmaVariant(gtype_) && !in_.grid_only ? 2 : 1;
     for (int p = 0; p < paths; ++p) {
-      for (int v = 0; v < variants; ++v) result_.candidates[p * 2 + v].enabled = true;
+      for (int v = 0; v < variants; ++v) part_.result.candidates[p * 2 + v].enabled = true;
     }
     const uint64_t chunk_rows = std::min<uint64_t>(
-        std::max<uint64_t>(1, rows_),
+        std::max<uint64_t>(1, row_end - row_begin),
         std::max<uint64_t>(1, std::min<uint64_t>(limits::kFidelityChunkBytes, kCacheChunkBytes) /
                                   std::max(row_bytes_, src_row_bytes_)));
     // Every byte is read into before it is used: no zeroing. Unused (and never touched) when
@@ -83,11 +91,11 @@ class Checker {
     deq_b_.resize(type_.block_elems);
     may_differ_.resize(blocks_per_row_);
     block_.resize(type_.block_bytes);
-    for (uint64_t r0 = 0; r0 < rows_; r0 += chunk_rows) {
-      const uint64_t n = std::min(chunk_rows, rows_ - r0);
+    for (uint64_t r0 = row_begin; r0 < row_end; r0 += chunk_rows) {
+      const uint64_t n = std::min(chunk_rows, row_end - r0);
       if (Status s = CheckChunk(r0, n); !s.ok()) return s.error();
     }
-    return result_;
+    return std::move(part_);
   }
 
  private:
@@ -148,7 +156,7 @@ class Checker {
   }
 
   bool AnyClean() const {
-    for (const CandidateStats& c : result_.candidates) {
+    for (const CandidateStats& c : part_.result.candidates) {
       if (c.enabled && c.complete && c.blocks_mismatch == 0) return true;
     }
     return false;
@@ -160,7 +168,7 @@ class Checker {
     const bool any_clean = AnyClean();
     std::array<bool, kCandidates> evaluate = {};
     for (int c = 0; c < kCandidates; ++c) {
-      const CandidateStats& st = result_.candidates[c];
+      const CandidateStats& st = part_.result.candidates[c];
       evaluate[c] =
           st.enabled && (c == 0 || !any_clean || (st.blocks_mismatch == 0 && st.complete));
     }
@@ -171,11 +179,12 @@ class Checker {
   // row (every evaluated candidate reproduces it, so CheckRow would record nothing but the
   // candidates it skips); false to evaluate the row in full.
   bool FusedRow(const uint8_t* raw, const uint8_t* gguf_row) {
-    if (!fused_ || result_.candidates[0].blocks_mismatch != 0) return false;
+    if (!fused_ || part_.result.candidates[0].blocks_mismatch != 0) return false;
     const std::array<bool, kCandidates> evaluate = Evaluate();
     if (!fused_->Clean(evaluate, raw, gguf_row)) return false;
     for (int c = 0; c < kCandidates; ++c) {
-      if (result_.candidates[c].enabled && !evaluate[c]) result_.candidates[c].complete = false;
+      if (part_.result.candidates[c].enabled && !evaluate[c])
+        part_.result.candidates[c].complete = false;
     }
     return true;
   }
@@ -194,7 +203,7 @@ class Checker {
     bool primary_exact = false;  // candidate 0 (evaluated first) reproduced the whole row
     std::array<bool, kCandidates> computed = {};
     for (int c = 0; c < kCandidates; ++c) {
-      CandidateStats& st = result_.candidates[c];
+      CandidateStats& st = part_.result.candidates[c];
       if (!st.enabled) continue;
       if (!evaluate[c]) {
         st.complete = false;
@@ -280,12 +289,14 @@ class Checker {
       ++st->detailed;
       DequantizeRow(gtype_, got + b * bb, be, deq_a_.data());
       DequantizeRow(gtype_, want + b * bb, be, deq_b_.data());
+      BlockDetail detail;
       for (uint32_t i = 0; i < be; ++i) {
-        const double dev = std::fabs(static_cast<double>(deq_a_[i]) - deq_b_[i]);
-        if (!(dev <= st->max_abs_dev)) st->max_abs_dev = dev;  // NaN propagates as a deviation
+        detail.max_abs_dev =
+            MaxDev(detail.max_abs_dev, std::fabs(static_cast<double>(deq_a_[i]) - deq_b_[i]));
       }
-      const int bad = GridInconsistentWeights(gtype_, x + b * be, got + b * bb);
-      if (bad > 0) st->grid_bad_weights += bad;
+      detail.grid_bad_weights =
+          std::max(0, GridInconsistentWeights(gtype_, x + b * be, got + b * bb));
+      part_.details[static_cast<size_t>(st - part_.result.candidates.data())].push_back(detail);
     }
     return false;
   }
@@ -306,7 +317,7 @@ class Checker {
   GgmlType gtype_;
   SourceDtype dt_;
   uint64_t ne0_ = 0, rows_ = 0, row_bytes_ = 0, blocks_per_row_ = 0, src_row_bytes_ = 0;
-  TensorCheckResult result_;
+  TensorPart part_;
   std::unique_ptr<uint8_t[]> gguf_buf_, src_buf_;  // one chunk of rows
   std::vector<uint8_t> may_differ_, block_;
   std::optional<FusedRowChecker> fused_;
@@ -315,41 +326,88 @@ class Checker {
   std::vector<uint64_t> todo_;  // CheckDerived's blocks to quantize
 };
 
-TensorCheckResult Unverifiable(std::string note) {
-  TensorCheckResult r;
-  r.unverifiable = true;
-  r.note = std::move(note);
-  return r;
+// The source dtype CheckTensor takes, if any.
+std::optional<SourceDtype> DtypeOf(const std::string& dtype) {
+  if (dtype == "BF16") return SourceDtype::kBf16;
+  if (dtype == "F16") return SourceDtype::kF16;
+  if (dtype == "F32") return SourceDtype::kF32;
+  return std::nullopt;
+}
+
+// Adds the first `take` of one part's details to a candidate's max_abs_dev and grid_bad_weights.
+void Fold(const std::vector<BlockDetail>& details, uint64_t take, CandidateStats* st) {
+  for (uint64_t i = 0; i < take && i < details.size(); ++i) {
+    st->max_abs_dev = MaxDev(st->max_abs_dev, details[i].max_abs_dev);
+    st->grid_bad_weights += details[i].grid_bad_weights;
+  }
 }
 
 }  // namespace
 
-Result<TensorCheckResult> CheckTensor(const TensorCheckInput& in, const FidelityOptions& options) {
+std::string UnverifiableReason(const TensorCheckInput& in) {
   const GgufTensorInfo& t = *in.info;
   auto type = LookupGgmlType(t.type);
   if (!type || !type->requantizable) {
-    return Unverifiable("ggml type " + std::string(type ? type->name : "unknown") +
-                        " cannot be re-derived");
+    return "ggml type " + std::string(type ? type->name : "unknown") + " cannot be re-derived";
   }
-  SourceDtype dt;
-  if (in.source->dtype == "BF16")
-    dt = SourceDtype::kBf16;
-  else if (in.source->dtype == "F16")
-    dt = SourceDtype::kF16;
-  else if (in.source->dtype == "F32")
-    dt = SourceDtype::kF32;
-  else
-    return Unverifiable("source dtype " + in.source->dtype + " is not BF16, F16 or F32");
+  if (!DtypeOf(in.source->dtype)) {
+    return "source dtype " + in.source->dtype + " is not BF16, F16 or F32";
+  }
   if (t.ne[2] != 1 || t.ne[3] != 1)
-    return Unverifiable("tensors with more than 2 dimensions are not supported yet");
-  if (t.ne[0] > limits::kMaxFidelityRowElems) return Unverifiable("rows longer than the limit");
+    return "tensors with more than 2 dimensions are not supported yet";
+  if (t.ne[0] > limits::kMaxFidelityRowElems) return "rows longer than the limit";
   if (in.permute_heads && t.Rows() % (2 * static_cast<uint64_t>(in.permute_heads)) != 0) {
-    return Unverifiable("rows are not a multiple of 2 x n_head; the permutation is undefined");
+    return "rows are not a multiple of 2 x n_head; the permutation is undefined";
   }
   if (in.grid_only && (type->block_elems != 256)) {
-    return Unverifiable("a legacy type quantized with an imatrix cannot be re-derived without it");
+    return "a legacy type quantized with an imatrix cannot be re-derived without it";
   }
-  return Checker(in, options, *type, dt).Run();
+  return "";
+}
+
+Result<TensorPart> CheckTensorRows(const TensorCheckInput& in, const FidelityOptions& options,
+                                   uint64_t row_begin, uint64_t row_end) {
+  const GgmlTypeInfo type = *LookupGgmlType(in.info->type);
+  return Checker(in, options, type, *DtypeOf(in.source->dtype)).Run(row_begin, row_end);
+}
+
+TensorCheckResult MergeTensorParts(std::vector<TensorPart>&& parts, uint64_t max_detailed) {
+  TensorCheckResult out = std::move(parts.front().result);
+  for (int c = 0; c < kCandidates; ++c) {
+    CandidateStats& st = out.candidates[c];
+    st.detailed = 0;
+    for (size_t p = 0; p < parts.size(); ++p) {
+      if (p > 0) {
+        const CandidateStats& more = parts[p].result.candidates[c];
+        if (st.blocks_mismatch == 0) {
+          st.first_block = more.first_block;
+          st.first_row = more.first_row;
+        }
+        st.blocks_mismatch += more.blocks_mismatch;
+        st.grid_bad_weights += more.grid_bad_weights;
+        st.complete = st.complete && more.complete;
+      }
+      const uint64_t take =
+          std::min<uint64_t>(parts[p].details[c].size(), max_detailed - st.detailed);
+      Fold(parts[p].details[c], take, &st);
+      st.detailed += take;
+    }
+  }
+  return out;
+}
+
+Result<TensorCheckResult> CheckTensor(const TensorCheckInput& in, const FidelityOptions& options) {
+  if (std::string why = UnverifiableReason(in); !why.empty()) {
+    TensorCheckResult r;
+    r.unverifiable = true;
+    r.note = std::move(why);
+    return r;
+  }
+  auto part = CheckTensorRows(in, options, 0, in.info->Rows());
+  if (!part.ok()) return part.error();
+  std::vector<TensorPart> parts;
+  parts.push_back(std::move(*part));
+  return MergeTensorParts(std::move(parts), options.max_detailed_mismatches);
 }
 
 }  // namespace provbadge::verifier::fidelity

@@ -12,13 +12,22 @@
 // when every evaluated candidate reproduces it; any other row takes the path above. The result
 // is the eager evaluation's (FidelityOptions::eager_candidates), field by field.
 //
-// Thread-safety: one call uses its readers from the calling thread only.
+// A tensor may be checked in parts (CheckTensorRows over row ranges, on different threads with
+// readers of their own) and the parts merged (MergeTensorParts): the merged result equals
+// CheckTensor's in every field the report uses -- every field of candidate 0 and of every
+// candidate that reproduces the tensor, and which candidates do. (A candidate that mismatches
+// stops being evaluated once another is clean; in parts that happens per part, so such a
+// candidate's counts may be larger than CheckTensor's. The report never shows them.)
+//
+// Thread-safety: one call uses its readers from the calling thread only; calls on different
+// readers may run concurrently.
 #ifndef PROVBADGE_VERIFIER_SRC_FIDELITY_TENSOR_H_
 #define PROVBADGE_VERIFIER_SRC_FIDELITY_TENSOR_H_
 
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "provbadge/common/result.h"
 #include "provbadge/verifier/fidelity.h"
@@ -37,7 +46,7 @@ struct CandidateStats {
   uint64_t blocks_mismatch = 0;
   int64_t first_block = -1;
   int64_t first_row = -1;
-  double max_abs_dev = 0;
+  double max_abs_dev = 0;  // over the blocks examined in detail; NaN once one deviation is NaN
   int64_t grid_bad_weights = 0;
   uint64_t detailed = 0;  // mismatching blocks examined in detail
   bool complete = true;   // every row was evaluated
@@ -60,9 +69,39 @@ struct TensorCheckResult {
   std::array<CandidateStats, kCandidates> candidates;
 };
 
+// One mismatching block examined in detail: max |deq(gguf) - deq(ref)| over its weights (NaN
+// when one is NaN) and its grid-inconsistent weights.
+struct BlockDetail {
+  double max_abs_dev = 0;
+  int64_t grid_bad_weights = 0;
+};
+
+// The check of rows [row_begin, row_end) of a tensor. `result` counts those rows only, but for
+// blocks_total (the whole tensor's); its max_abs_dev and grid_bad_weights of compared blocks
+// are left to MergeTensorParts, which folds them from `details` (per candidate, the part's
+// first max_detailed_mismatches mismatching blocks, in row order).
+struct TensorPart {
+  TensorCheckResult result;
+  std::array<std::vector<BlockDetail>, kCandidates> details;
+};
+
+// Why the tensor cannot be checked (unsupported type, dtype, shape), or "" when it can.
+std::string UnverifiableReason(const TensorCheckInput& in);
+
 // kUnavailable when a read fails or a view did not stay valid; unverifiable (with a note) for
 // unsupported inputs.
 Result<TensorCheckResult> CheckTensor(const TensorCheckInput& in, const FidelityOptions& options);
+
+// Rows [row_begin, row_end) (row_begin < row_end <= rows) of a tensor UnverifiableReason
+// accepts. Errors as CheckTensor.
+Result<TensorPart> CheckTensorRows(const TensorCheckInput& in, const FidelityOptions& options,
+                                   uint64_t row_begin, uint64_t row_end);
+
+// The whole tensor's result from its parts, given in row order and covering every row once:
+// counts summed, the first mismatch the earliest part's, complete only if every part is, and
+// the details of the tensor's first max_detailed_mismatches mismatching blocks folded into
+// max_abs_dev (NaN once one is NaN) and grid_bad_weights.
+TensorCheckResult MergeTensorParts(std::vector<TensorPart>&& parts, uint64_t max_detailed);
 
 }  // namespace provbadge::verifier::fidelity
 

@@ -1,5 +1,5 @@
-// `provbadge fidelity --source DIR --gguf FILE [--json]`: checks that a local GGUF is the
-// faithful llama.cpp quantization of a local safetensors source (faithfulness, not safety).
+// `provbadge fidelity --source DIR --gguf FILE [--json] [--threads N]`: checks that a local GGUF is
+// the faithful llama.cpp quantization of a local safetensors source (faithfulness, not safety).
 #include <filesystem>
 
 #include "provbadge/verifier/fidelity.h"
@@ -22,7 +22,9 @@ int RunFidelity(const FidelityArgs& args, std::ostream& out, std::ostream& err) 
   const fs::path gguf = fs::absolute(args.gguf, ec);
   DirectorySource source(args.source, nullptr);
   DirectorySource quantized(gguf.parent_path().string(), nullptr);
-  auto report = verifier::CheckFidelity(source, quantized, gguf.filename().string());
+  verifier::FidelityOptions options;
+  options.threads = args.threads;
+  auto report = verifier::CheckFidelity(source, quantized, gguf.filename().string(), options);
   if (!report.ok()) {
     err << "provbadge fidelity: " << report.error().message() << "\n";
     return 1;

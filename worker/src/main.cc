@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "provbadge/common/limits.h"
 #include "provbadge/worker/commands.h"
 
 namespace {
@@ -162,6 +163,8 @@ int main(int argc, char** argv) {
       ->required();
   fid->add_option("--gguf", fidelity.gguf, "the GGUF file")->required();
   fid->add_flag("--json", fidelity.json, "print the report as JSON");
+  fid->add_option("--threads", fidelity.threads, "checking threads (default: all cores)")
+      ->check(CLI::Range(1u, provbadge::limits::kMaxFidelityThreads));
 
   HashArgs hash;
   auto* hs = app.add_subcommand("hash", "print the OMS manifest (name:digest) of a model folder");

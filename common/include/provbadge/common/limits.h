@@ -98,6 +98,11 @@ inline constexpr size_t kMaxSafetensorsIndexBytes = 64u << 20;
 inline constexpr uint64_t kMaxFidelityRowElems = 1u << 22;
 // Bytes of one streamed read of GGUF rows (several rows per read when they are short).
 inline constexpr size_t kFidelityChunkBytes = 1u << 20;
+// Threads one fidelity check runs on, at most (FidelityOptions::threads, `--threads`).
+inline constexpr unsigned kMaxFidelityThreads = 256;
+// Working memory of one check's threads together (row buffers, one part each): fewer threads
+// run when the longest rows would need more (a hostile file of kMaxFidelityRowElems rows).
+inline constexpr uint64_t kFidelityMemoryBudget = uint64_t{1} << 30;
 
 // ===== Queue: upload events and hub webhooks (queue/src/*.cc) ================================
 // One upload-event message body and its JSON nesting.

@@ -15,7 +15,8 @@
 //
 // Errors: the Result is an Error only for a transient fault (kUnavailable: a file could not be
 // read); malformed files are verdicts with findings (docs/findings.md, "Fidelity").
-// Thread-safety: CheckFidelity uses the sources from the calling thread only.
+// Thread-safety: CheckFidelity opens readers from its worker threads (FidelityOptions::threads),
+// as RevisionSource allows, and joins them before it returns.
 #ifndef PROVBADGE_VERIFIER_FIDELITY_H_
 #define PROVBADGE_VERIFIER_FIDELITY_H_
 
@@ -77,6 +78,12 @@ struct FidelityOptions {
   // settled for the others by re-deriving only the blocks where they can differ from it: those
   // the f16 trip changed and those with a rounding near an integer step. Same result either way.
   bool eager_candidates = false;
+  // Threads the tensors are checked on (0: the hardware's). Large tensors are split into row
+  // ranges so that the threads share the work; the report is the same for every count.
+  unsigned threads = 0;
+  // Weights per row range when the check runs on several threads (0: automatic, see
+  // fidelity_parallel.h); smaller parts balance better and cost more set-up.
+  uint64_t part_weights = 0;
 };
 
 Result<FidelityReport> CheckFidelity(RevisionSource& source, RevisionSource& quantized,

@@ -125,6 +125,7 @@ int RunDeadLetters(const std::string& config, std::ostream& out, std::ostream& e
 struct FidelityArgs {
   std::string source, gguf;
   bool json = false;
+  unsigned threads = 0;  // 0: hardware concurrency
 };
 // Exit 0 only when the GGUF is a faithful quantization of the source (not a safety verdict).
 int RunFidelity(const FidelityArgs& args, std::ostream& out, std::ostream& err);
