@@ -192,9 +192,14 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
     constexpr bool kMinMax = T == GgmlType::kQ4_1 || T == GgmlType::kQ5_1;
     uint8_t* const m = kFlag ? md + i : nullptr;
     const uint8_t *const s = src + 64 * i, *const q = stored + kBb * i;
-    const bool same =
-        kMinMax ? group16::Group16MinMax<T, kFlag, kTrip>(s, q, &trip, &same_trip, m, &redo)
-                : group16::Group16<T, kFlag, kTrip>(s, q, &trip, &same_trip, m, &redo);
+    bool same;
+    if constexpr (T == GgmlType::kQ8_0) {
+      same = group16::Group16Q8<kTrip>(s, q, &trip, &same_trip, &redo);
+    } else if constexpr (kMinMax) {
+      same = group16::Group16MinMax<T, kFlag, kTrip>(s, q, &trip, &same_trip, m, &redo);
+    } else {
+      same = group16::Group16<T, kFlag, kTrip>(s, q, &trip, &same_trip, m, &redo);
+    }
     if (!same) return false;
     if constexpr (kTrip) {
       std::memset(ch + i, kTripKeeps, 16);

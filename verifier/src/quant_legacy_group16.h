@@ -17,6 +17,10 @@
 // the hardware conversions (TripHw), and, where the scale provably stays (TripKeepsScale), their
 // tripped weights are compared with the stored quants on the spot (Group16's *same).
 //
+// Q8_0 takes its own form of the same steps (Group16Q8): the bf16 words are kept as loaded, widened
+// by interleaving with zeros and packed back after rounding, and one tree of 16-bit maxima gives
+// both block extremes (fewer operations per block than the binary32 lanes of Group16).
+//
 // Blocks where equality is not evident exactly as the block kernels decline them (SafeScale:
 // NaN, infinity, maximum in (0, 2^-100)) are not judged here: Group16 returns them in *redo and
 // the caller checks them one by one (FusedRow's per-block path).
@@ -44,6 +48,9 @@ namespace provbadge::verifier::quant_internal::group16 {
 
 struct MaxU32 {
   PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epu32(a, b); }
+};
+struct MaxU16 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epu16(a, b); }
 };
 struct MaxI32 {
   PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epi32(a, b); }
@@ -159,6 +166,19 @@ PB_G16 __mmask16 FmaEdge(__m512 v) {
   return static_cast<__mmask16>(~inside);
 }
 
+// *id = 1/d (0 where d is 0), and the blocks whose stored fp16 scale (the first two bytes of each
+// of the 16 blocks of kBb bytes at `stored`) is not d's.
+template <int kBb>
+PB_G16 __mmask16 ScalesDiffer(__m512 d, const uint8_t* stored, __m512* id) {
+  const __mmask16 nonzero = _mm512_cmpneq_ps_mask(d, _mm512_setzero_ps());
+  *id = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), d);
+  const __m512i at =
+      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(kBb));
+  const __m512i scales = _mm512_i32gather_epi32(at, stored, 1);
+  return _mm512_test_epi32_mask(_mm512_xor_si512(scales, Fp16BitsV(d)), _mm512_set1_epi32(0xffff));
+}
+
 // Nonzero when the levels q[0..1] of one block (weights 0..15, 16..31; 0..kNmax) differ from
 // its stored quants at s: for Q5 types qh (bit 4 of level j in bit j), then the low nibbles.
 template <bool kQ5>
@@ -179,33 +199,67 @@ PB_G16 __mmask16 QuantsDiffer(__m512i q0, __m512i q1, const uint8_t* s) {
   return ne | _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
 }
 
-// Nonzero when the quants of one block of T (Q8_0, Q4_0, Q5_0; weights x0 = 0..15, x1 = 16..31 as
+// Nonzero when the quants of one block of T (Q4_0, Q5_0; weights x0 = 0..15, x1 = 16..31 as
 // binary32 bits, inverse scale idb in every lane) differ from the stored ones at s (past the
-// scale): q8_0 roundf as RoundHalfAway, q4_0/q5_0 x*id + 8.5 (16.5) then truncation, compared
-// with the stored bytes widened to 32-bit lanes. kFlag: *edge gets the FmaEdge lanes.
+// scale): x*id + 8.5 (16.5) then truncation, compared with the stored bytes widened to 32-bit
+// lanes. kFlag: *edge gets the FmaEdge lanes.
 template <GgmlType T, bool kFlag>
 PB_G16 __mmask16 SignedQuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s,
                                     __mmask16* edge) {
+  constexpr bool kQ5 = T == GgmlType::kQ5_0;
   const __m512i x[2] = {x0, x1};
-  if constexpr (T == GgmlType::kQ8_0) {
-    __mmask16 ne = 0;
-    for (int k = 0; k < 2; ++k) {
-      const __m512i r = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x[k]), idb));
-      const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 16 * k));
-      ne |= _mm512_cmpneq_epi32_mask(r, _mm512_cvtepi8_epi32(q));
-    }
-    return ne;
-  } else {
-    constexpr bool kQ5 = T == GgmlType::kQ5_0;
-    __m512i q[2];
-    for (int k = 0; k < 2; ++k) {
-      const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[k]), idb),
-                                     _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
-      q[k] = _mm512_min_epi32(_mm512_cvttps_epi32(v), _mm512_set1_epi32(kQ5 ? 31 : 15));
-      if constexpr (kFlag) *edge |= FmaEdge(v);
-    }
-    return QuantsDiffer<kQ5>(q[0], q[1], s);
+  __m512i q[2];
+  for (int k = 0; k < 2; ++k) {
+    const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[k]), idb),
+                                   _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
+    q[k] = _mm512_min_epi32(_mm512_cvttps_epi32(v), _mm512_set1_epi32(kQ5 ? 31 : 15));
+    if constexpr (kFlag) *edge |= FmaEdge(v);
   }
+  return QuantsDiffer<kQ5>(q[0], q[1], s);
+}
+
+// Nonzero when the Q8_0 quants of one block, its weights interleaved as Group16Q8 holds them (x0:
+// weights 8L..8L+3 of each 128-bit lane L, x1: 8L+4..8L+7), rounded (RoundHalfAway of x * idb),
+// differ from the 32 stored int8 at s.
+PB_G16 __mmask32 Q8QuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s) {
+  const __m512i r0 = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x0), idb));
+  const __m512i r1 = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x1), idb));
+  const __m512i q = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)));
+  return _mm512_cmpneq_epi16_mask(_mm512_packs_epi32(r0, r1), q);
+}
+
+// Bits b of may_trip: the f16 trip changes a weight of block b (exactly; sets bit b of *trip),
+// and where scale_kept says d and id stay, do the tripped weights give the stored quants too (no
+// FmaEdge lane either; sets bit b of *same)? x as the group kernel of T holds the weights.
+template <GgmlType T, bool kFlag>
+PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, const __m512i (*x)[2], __m512 id,
+                       const uint8_t* stored, uint32_t* trip, uint32_t* same) {
+  constexpr int kBb = T == GgmlType::kQ8_0 ? 34 : (T == GgmlType::kQ5_0 ? 22 : 18);
+  for (; may_trip != 0; may_trip &= may_trip - 1) {
+    const int b = __builtin_ctz(may_trip);
+    const __m512i t0 = TripHw(x[b][0]), t1 = TripHw(x[b][1]);
+    if ((_mm512_cmpneq_epi32_mask(t0, x[b][0]) | _mm512_cmpneq_epi32_mask(t1, x[b][1])) == 0) {
+      continue;
+    }
+    *trip |= 1u << b;
+    if ((scale_kept >> b & 1) == 0) continue;
+    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
+    const uint8_t* s = stored + kBb * b + 2;
+    if constexpr (T == GgmlType::kQ8_0) {
+      if (Q8QuantsDiffer(t0, t1, idb, s) == 0) *same |= 1u << b;
+    } else {
+      __mmask16 edge = 0;
+      if (SignedQuantsDiffer<T, kFlag>(t0, t1, idb, s, &edge) == 0 && edge == 0) *same |= 1u << b;
+    }
+  }
+}
+
+// The blocks judged here, by their largest magnitude amax (binary32 bits): zero, or in
+// [kMinScaleBits, infinity) as SafeScale.
+PB_G16 __mmask16 SafeBlocks(__m512i amax) {
+  return _mm512_testn_epi32_mask(amax, amax) |
+         (_mm512_cmpge_epi32_mask(amax, _mm512_set1_epi32(legacy::kMinScaleBits)) &
+          _mm512_cmplt_epi32_mask(amax, _mm512_set1_epi32(legacy::kInfBits)));
 }
 
 // A group's verdict from the blocks judged here (`safe`), the scales that differ and whether a
@@ -217,7 +271,7 @@ PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint
   return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
 }
 
-// The 16 blocks at src (bf16) against the 16 stored blocks of T (Q8_0, Q4_0 or Q5_0): false when a
+// The 16 blocks at src (bf16) against the 16 stored blocks of T (Q4_0 or Q5_0): false when a
 // block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all 16 when
 // a quant differs in a group with such a block); for the others may_differ[b] (kFlag, Q4_0/Q5_0)
 // and, with kTrip, bit b of *trip (the f16 trip changes a weight of block b, exactly) and of
@@ -226,8 +280,9 @@ PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint
 template <GgmlType T, bool kFlag, bool kTrip>
 PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
                     uint8_t* may_differ, uint32_t* redo) {
-  constexpr bool kQ8 = T == GgmlType::kQ8_0, kQ5 = T == GgmlType::kQ5_0;
-  constexpr int kBb = kQ8 ? 34 : (kQ5 ? 22 : 18);
+  static_assert(T == GgmlType::kQ4_0 || T == GgmlType::kQ5_0, "Q8_0 has Group16Q8");
+  constexpr bool kQ5 = T == GgmlType::kQ5_0;
+  constexpr int kBb = kQ5 ? 22 : 18;
   __m512i x[16][2], m[16];
   [[maybe_unused]] __m512i low[16];  // kTrip: the unsigned minima of |u| - 1 (zeros give 2^32 - 1)
   for (int b = 0; b < 16; ++b) {
@@ -242,26 +297,21 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
       low[b] = _mm512_min_epu32(_mm512_sub_epi32(_mm512_and_si512(x[b][0], abs), one),
                                 _mm512_sub_epi32(_mm512_and_si512(x[b][1], abs), one));
     }
-    if constexpr (kQ8) {
-      m[b] = _mm512_max_epu32(_mm512_and_si512(x[b][0], abs), _mm512_and_si512(x[b][1], abs));
-    } else {  // key: |u| | (31 - j) << 1 | sign
-      const __m512i pos0 =
-          _mm512_setr_epi32(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32);
-      __m512i key[2];
-      for (int k = 0; k < 2; ++k) {
-        const __m512i pos = _mm512_sub_epi32(pos0, _mm512_set1_epi32(32 * k));
-        key[k] = _mm512_or_si512(_mm512_or_si512(_mm512_and_si512(x[b][k], abs), pos),
-                                 _mm512_srli_epi32(x[b][k], 31));
-      }
-      m[b] = _mm512_max_epu32(key[0], key[1]);
+    // key: |u| | (31 - j) << 1 | sign
+    const __m512i pos0 =
+        _mm512_setr_epi32(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32);
+    __m512i key[2];
+    for (int k = 0; k < 2; ++k) {
+      const __m512i pos = _mm512_sub_epi32(pos0, _mm512_set1_epi32(32 * k));
+      key[k] = _mm512_or_si512(_mm512_or_si512(_mm512_and_si512(x[b][k], abs), pos),
+                               _mm512_srli_epi32(x[b][k], 31));
     }
+    m[b] = _mm512_max_epu32(key[0], key[1]);
   }
   const __m512i top = MaxTree(m);
-  const __m512i amax = kQ8 ? top : _mm512_and_si512(top, _mm512_set1_epi32(0x7fff0000));
+  const __m512i amax = _mm512_and_si512(top, _mm512_set1_epi32(0x7fff0000));
   const __mmask16 zero = _mm512_testn_epi32_mask(amax, amax);
-  const __mmask16 safe =
-      zero | (_mm512_cmpge_epi32_mask(amax, _mm512_set1_epi32(legacy::kMinScaleBits)) &
-              _mm512_cmplt_epi32_mask(amax, _mm512_set1_epi32(legacy::kInfBits)));
+  const __mmask16 safe = SafeBlocks(amax);
   // kTrip: the blocks TripKeeps would not clear, from the block extremes: a magnitude in
   // (0, 2^-14) (the smallest nonzero one, |u| - 1 below 2^-14 - 1) or above 65280 (amax).
   __mmask16 may_trip = 0;
@@ -269,22 +319,12 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
     may_trip = _mm512_cmplt_epu32_mask(MaxTree(low, MinU32()), _mm512_set1_epi32(0x387fffff)) |
                _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000));
   }
-  __m512 d;
-  if constexpr (kQ8) {
-    d = _mm512_div_ps(_mm512_castsi512_ps(amax), _mm512_set1_ps(127.f));
-  } else {  // max = +-amax with the key's sign (+0 for an all-zero block, as the reference)
-    const __m512i sign = _mm512_slli_epi32(top, 31);
-    const __m512i max = _mm512_maskz_or_epi32(~zero, amax, sign);
-    d = _mm512_div_ps(_mm512_castsi512_ps(max), _mm512_set1_ps(kQ5 ? -16.f : -8.f));
-  }
-  const __mmask16 nonzero = _mm512_cmpneq_ps_mask(d, _mm512_setzero_ps());
-  const __m512 id = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), d);
-  const __m512i at =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(kBb));
-  const __m512i scales = _mm512_i32gather_epi32(at, stored, 1);
-  const __mmask16 bad_scale =
-      _mm512_test_epi32_mask(_mm512_xor_si512(scales, Fp16BitsV(d)), _mm512_set1_epi32(0xffff));
+  // max = +-amax with the key's sign (+0 for an all-zero block, as the reference)
+  const __m512i sign = _mm512_slli_epi32(top, 31);
+  const __m512i max = _mm512_maskz_or_epi32(~zero, amax, sign);
+  const __m512 d = _mm512_div_ps(_mm512_castsi512_ps(max), _mm512_set1_ps(kQ5 ? -16.f : -8.f));
+  __m512 id;
+  const __mmask16 bad_scale = ScalesDiffer<kBb>(d, stored, &id);
   __mmask16 ne = 0;  // quants that differ, any block
   for (int b = 0; b < 16; ++b) {
     const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
@@ -292,21 +332,65 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
     ne |= SignedQuantsDiffer<T, kFlag>(x[b][0], x[b][1], idb, stored + kBb * b + 2, &edge);
     if constexpr (kFlag) may_differ[b] = edge != 0;
   }
-  const __mmask16 scale_kept = kTrip ? TripKeepsScale(amax) : 0;
-  for (; may_trip != 0; may_trip &= may_trip - 1) {
-    const int b = __builtin_ctz(may_trip);
-    const __m512i t0 = TripHw(x[b][0]), t1 = TripHw(x[b][1]);
-    if ((_mm512_cmpneq_epi32_mask(t0, x[b][0]) | _mm512_cmpneq_epi32_mask(t1, x[b][1])) == 0) {
-      continue;
-    }
-    *trip |= 1u << b;
-    if ((scale_kept >> b & 1) == 0) continue;
-    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    __mmask16 edge = 0;
-    const __mmask16 differ = SignedQuantsDiffer<T, kFlag>(t0, t1, idb, stored + kBb * b + 2, &edge);
-    if (differ == 0 && edge == 0) *same |= 1u << b;
-  }
+  if constexpr (kTrip)
+    TripBlocks<T, kFlag>(may_trip, TripKeepsScale(amax), x, id, stored, trip, same);
   return GroupVerdict(safe, bad_scale, ne, redo);
+}
+
+// Q8_0 as Group16<kQ8_0>, on the bf16 words as loaded. One 512-bit load holds a block; its
+// weights widen to binary32 by interleaving with zero words (vpunpck{l,h}wd: x0 holds weights
+// 8L..8L+3 and x1 8L+4..8L+7 of each 128-bit lane L), and the rounded quants of x0, x1 pack back
+// to the block's order with one signed saturating pack (vpackssdw undoes the interleave lane by
+// lane; |q| < 2^15 packs exactly, and a larger one differs from every int8 either way). The block
+// extremes come from one reduction tree of 16-bit maxima: per 32-bit lane, the high word holds
+// the largest |u| (bf16 bits, so amax is that word << 16) and the low word the largest -|u| mod
+// 2^16, i.e. 2^16 minus the smallest nonzero |u| (0 when all are zero), which gives the blocks
+// the f16 trip may change. Same results, flags and redo as Group16<kQ8_0, false, kTrip>.
+
+template <bool kTrip>
+PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
+                      uint32_t* redo) {
+  constexpr int kBb = 34;
+  const __m512i zero = _mm512_setzero_si512();
+  __m512i x[16][2], m[16];
+  for (int b = 0; b < 16; ++b) {
+    const __m512i raw = _mm512_loadu_si512(src + 64 * b);
+    x[b][0] = _mm512_unpacklo_epi16(zero, raw);
+    x[b][1] = _mm512_unpackhi_epi16(zero, raw);
+    const __m512i abs = _mm512_and_si512(raw, _mm512_set1_epi16(0x7fff));
+    if constexpr (kTrip) {  // words (low, high) of each lane: (-|u_lo|, |u_hi|) vs (-|u_hi|,
+                            // |u_lo|)
+      const __m512i neg = _mm512_sub_epi16(zero, abs);
+      const __m512i a = _mm512_mask_blend_epi16(0x55555555, abs, neg);
+      const __m512i c = _mm512_rol_epi32(_mm512_mask_blend_epi16(0x55555555, neg, abs), 16);
+      m[b] = _mm512_max_epu16(a, c);
+    } else {
+      m[b] = _mm512_max_epu16(abs, _mm512_rol_epi32(abs, 16));
+    }
+  }
+  const __m512i top = MaxTree(m, MaxU16());
+  const __m512i amax = _mm512_and_si512(top, _mm512_set1_epi32(0x7fff0000));
+  const __mmask16 safe = SafeBlocks(amax);
+  // kTrip: a nonzero magnitude below 2^-14 (bf16 0x3880: the low word above 2^16 - 0x3880) or
+  // a maximum above 65280, as Group16.
+  __mmask16 may_trip = 0;
+  if constexpr (kTrip) {
+    may_trip = _mm512_cmpgt_epu32_mask(_mm512_and_si512(top, _mm512_set1_epi32(0xffff)),
+                                       _mm512_set1_epi32(0x10000 - 0x3880)) |
+               _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000));
+  }
+  const __m512 d = _mm512_div_ps(_mm512_castsi512_ps(amax), _mm512_set1_ps(127.f));
+  __m512 id;
+  const __mmask16 bad_scale = ScalesDiffer<kBb>(d, stored, &id);
+  __mmask32 ne = 0;  // quants that differ, any block
+  for (int b = 0; b < 16; ++b) {
+    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
+    ne |= Q8QuantsDiffer(x[b][0], x[b][1], idb, stored + kBb * b + 2);
+  }
+  if constexpr (kTrip) {
+    TripBlocks<GgmlType::kQ8_0, false>(may_trip, TripKeepsScale(amax), x, id, stored, trip, same);
+  }
+  return GroupVerdict(safe, bad_scale, ne != 0, redo);
 }
 
 // Binary32 bits u <-> integers of the same order (an involution; -0 below +0, NaNs beyond the
