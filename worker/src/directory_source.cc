@@ -49,22 +49,23 @@ uint64_t TimeNs(const struct timespec& t) {
 
 // Reads with pread; with `views`, View maps the whole file on first use (MappedFile: a file
 // that shrinks under it gives zeros and a CheckViews error, not a crash) and keeps the process's
-// page tables to a window around the last view: read-ahead (WILLNEED) up to kAhead past it,
-// pages more than kBehind before it dropped (DONTNEED; the page cache keeps them), so resident
-// memory stays flat however large the file (at most ~2 x kBehind + one view per reader).
+// page tables to a window around the last view: pages more than kBehind before it dropped
+// (DONTNEED; the page cache keeps them), so resident memory stays flat however large the file (at
+// most ~2 x kBehind + one view per reader).
+// Read-ahead is the kernel's own (SEQUENTIAL on the file and the mapping). WillNeed gives no
+// WILLNEED hint, nor do views: on Linux 6.x such a hint reads a file into the page cache as
+// single 4 KiB pages, where the kernel's sequential read-ahead reads it into large folios, and
+// every later mapping of single pages takes ~16x the page faults (a mapped read of the file then
+// runs at about half the speed: bench/README.md, "Read-ahead hints and page-cache folios").
 class PosixFileReader : public verifier::FileReader {
  public:
-  static constexpr uint64_t kAhead = 8u << 20, kBehind = 2u << 20;
+  static constexpr uint64_t kBehind = 2u << 20;
 
   PosixFileReader(Fd fd, uint64_t size, bool views)
       : fd_(std::move(fd)), size_(size), views_(views) {
     ::posix_fadvise(fd_.get(), 0, 0, POSIX_FADV_SEQUENTIAL);
   }
   uint64_t Size() const override { return size_; }
-  void WillNeed(uint64_t offset, uint64_t len) override {
-    ::posix_fadvise(fd_.get(), static_cast<off_t>(offset), static_cast<off_t>(len),
-                    POSIX_FADV_WILLNEED);
-  }
   // dev:inode:size:mtime_ns:ctime_ns of the open file, empty if fstat fails.
   std::string ContentTag() const override {
     struct stat st {};
@@ -116,14 +117,9 @@ class PosixFileReader : public verifier::FileReader {
   void Window(uint64_t begin, uint64_t end) {
     if (begin < dropped_) {
       map_->Advise(dropped_, touched_ - dropped_, MADV_DONTNEED);
-      dropped_ = ahead_ = touched_ = begin;
+      dropped_ = touched_ = begin;
     }
     touched_ = std::max(touched_, end);
-    if (end > ahead_) {
-      const uint64_t from = std::max(ahead_, begin);
-      ahead_ = std::min(size_, end + kAhead);
-      map_->Advise(from, ahead_ - from, MADV_WILLNEED);
-    }
     if (begin > dropped_ + 2 * kBehind) {
       map_->Advise(dropped_, begin - kBehind - dropped_, MADV_DONTNEED);
       dropped_ = begin - kBehind;
@@ -136,7 +132,6 @@ class PosixFileReader : public verifier::FileReader {
   std::unique_ptr<MappedFile> map_;
   bool map_failed_ = false;
   uint64_t mapped_mtime_ = 0;
-  uint64_t ahead_ = 0;    // WILLNEED given up to here
   uint64_t dropped_ = 0;  // DONTNEED given below here (since the window started)
   uint64_t touched_ = 0;  // the furthest view end (since the window started)
 };

@@ -2,12 +2,13 @@
 // `provbadge verify-model` is pointed at.
 //
 // ListFiles only lists (path, size): no byte is read. Hashing is the digest engine's job
-// (verifier::Manifest, parallel and streaming); readers give it read-ahead hints
-// (posix_fadvise SEQUENTIAL, WILLNEED), zero-copy views of a read-only mapping (View, made on
-// first use; CheckViews reports a file that changed under them) and a content tag under which the
-// engine remembers digests in `cache` across verifications. Symlinks are never followed: they are
-// listed with is_symlink = true and cannot be opened. Open() walks the path one component at a time
-// with O_NOFOLLOW, so no path (`..`, absolute, a symlinked directory) can reach outside the folder.
+// (verifier::Manifest, parallel and streaming); readers ask the kernel for sequential read-ahead
+// (posix_fadvise SEQUENTIAL; no WILLNEED hints, see directory_source.cc), zero-copy views of a
+// read-only mapping (View, made on first use; CheckViews reports a file that changed under them)
+// and a content tag under which the engine remembers digests in `cache` across verifications.
+// Symlinks are never followed: they are listed with is_symlink = true and cannot be opened. Open()
+// walks the path one component at a time with O_NOFOLLOW, so no path (`..`, absolute, a symlinked
+// directory) can reach outside the folder.
 //
 // Ownership: borrows `cache` (may be null), which must outlive the source.
 // Thread-safety: ListFiles and Open may be called concurrently; the cache is shared safely.
