@@ -228,17 +228,38 @@ PB_G16 __mmask32 Q8QuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_
   return _mm512_cmpneq_epi16_mask(_mm512_packs_epi32(r0, r1), q);
 }
 
+// Weights 16k..16k+15 of block b as Group16 holds them: widened from bf16 to binary32 bits once,
+// in order, and kept (spilled: 16 blocks do not fit in registers; measured no slower than
+// widening again for these kernels).
+struct HeldWeights {
+  const __m512i (*x)[2];
+  PB_G16 __m512i operator()(int b, int k) const { return x[b][k]; }
+};
+// Weights of block b as Group16Q8 widens them from the bf16 words at src (interleaved with zeros:
+// k = 0 the low four, 1 the high four words of each 128-bit lane), widened again where needed
+// from the L1-resident source instead of kept (fused_kernel_bench Q8_0: 14 % faster than
+// spilling them).
+struct InterleavedWeights {
+  const uint8_t* src;
+  PB_G16 __m512i operator()(int b, int k) const {
+    const __m512i raw = _mm512_loadu_si512(src + 64 * b);
+    return k == 0 ? _mm512_unpacklo_epi16(_mm512_setzero_si512(), raw)
+                  : _mm512_unpackhi_epi16(_mm512_setzero_si512(), raw);
+  }
+};
+
 // Bits b of may_trip: the f16 trip changes a weight of block b (exactly; sets bit b of *trip),
 // and where scale_kept says d and id stay, do the tripped weights give the stored quants too (no
 // FmaEdge lane either; sets bit b of *same)? x as the group kernel of T holds the weights.
-template <GgmlType T, bool kFlag>
-PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, const __m512i (*x)[2], __m512 id,
+template <GgmlType T, bool kFlag, typename Weights>
+PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, __m512 id,
                        const uint8_t* stored, uint32_t* trip, uint32_t* same) {
   constexpr int kBb = T == GgmlType::kQ8_0 ? 34 : (T == GgmlType::kQ5_0 ? 22 : 18);
   for (; may_trip != 0; may_trip &= may_trip - 1) {
     const int b = __builtin_ctz(may_trip);
-    const __m512i t0 = TripHw(x[b][0]), t1 = TripHw(x[b][1]);
-    if ((_mm512_cmpneq_epi32_mask(t0, x[b][0]) | _mm512_cmpneq_epi32_mask(t1, x[b][1])) == 0) {
+    const __m512i x0 = x(b, 0), x1 = x(b, 1);
+    const __m512i t0 = TripHw(x0), t1 = TripHw(x1);
+    if ((_mm512_cmpneq_epi32_mask(t0, x0) | _mm512_cmpneq_epi32_mask(t1, x1)) == 0) {
       continue;
     }
     *trip |= 1u << b;
@@ -286,10 +307,9 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
   __m512i x[16][2], m[16];
   [[maybe_unused]] __m512i low[16];  // kTrip: the unsigned minima of |u| - 1 (zeros give 2^32 - 1)
   for (int b = 0; b < 16; ++b) {
-    const uint8_t* p = src + 64 * b;
     for (int k = 0; k < 2; ++k) {
-      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
-      x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
+      const auto* h = reinterpret_cast<const __m256i*>(src + 64 * b + 32 * k);
+      x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(h)), 16);
     }
     const __m512i abs = _mm512_set1_epi32(0x7fffffff);
     if constexpr (kTrip) {
@@ -333,7 +353,7 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
     if constexpr (kFlag) may_differ[b] = edge != 0;
   }
   if constexpr (kTrip)
-    TripBlocks<T, kFlag>(may_trip, TripKeepsScale(amax), x, id, stored, trip, same);
+    TripBlocks<T, kFlag>(may_trip, TripKeepsScale(amax), HeldWeights{x}, id, stored, trip, same);
   return GroupVerdict(safe, bad_scale, ne, redo);
 }
 
@@ -352,11 +372,9 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
                       uint32_t* redo) {
   constexpr int kBb = 34;
   const __m512i zero = _mm512_setzero_si512();
-  __m512i x[16][2], m[16];
+  __m512i m[16];
   for (int b = 0; b < 16; ++b) {
     const __m512i raw = _mm512_loadu_si512(src + 64 * b);
-    x[b][0] = _mm512_unpacklo_epi16(zero, raw);
-    x[b][1] = _mm512_unpackhi_epi16(zero, raw);
     const __m512i abs = _mm512_and_si512(raw, _mm512_set1_epi16(0x7fff));
     if constexpr (kTrip) {  // words (low, high) of each lane: (-|u_lo|, |u_hi|) vs (-|u_hi|,
                             // |u_lo|)
@@ -385,10 +403,12 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
   __mmask32 ne = 0;  // quants that differ, any block
   for (int b = 0; b < 16; ++b) {
     const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    ne |= Q8QuantsDiffer(x[b][0], x[b][1], idb, stored + kBb * b + 2);
+    const InterleavedWeights x{src};
+    ne |= Q8QuantsDiffer(x(b, 0), x(b, 1), idb, stored + kBb * b + 2);
   }
   if constexpr (kTrip) {
-    TripBlocks<GgmlType::kQ8_0, false>(may_trip, TripKeepsScale(amax), x, id, stored, trip, same);
+    TripBlocks<GgmlType::kQ8_0, false>(may_trip, TripKeepsScale(amax), InterleavedWeights{src}, id,
+                                       stored, trip, same);
   }
   return GroupVerdict(safe, bad_scale, ne != 0, redo);
 }
