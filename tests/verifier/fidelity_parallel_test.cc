@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include "../../verifier/src/fidelity_parallel.h"
 #include "../common/memory_source.h"
 #include "../common/test_paths.h"
@@ -418,6 +419,101 @@ TEST_CASE("fidelity parallel: a failed read or an exception in another thread en
 }  // namespace provbadge::verifier
 
 namespace provbadge::verifier {
+namespace {
+
+// The vectors' model.safetensors split into one shard per tensor with its index, as a sharded
+// checkpoint is published.
+void ShardSource(testing::MemorySource* files) {
+  const std::string whole = files->Get("model.safetensors");
+  uint64_t n = 0;
+  std::memcpy(&n, whole.data(), 8);
+  const nlohmann::json header = nlohmann::json::parse(whole.substr(8, n));
+  nlohmann::json map = nlohmann::json::object();
+  int i = 0;
+  for (const auto& [name, t] : header.items()) {
+    if (name == "__metadata__") continue;
+    const uint64_t begin = t["data_offsets"][0], end = t["data_offsets"][1];
+    nlohmann::json h = {{name, t}};
+    h[name]["data_offsets"] = {0, end - begin};
+    std::string text = h.dump();
+    text.append((8 - text.size() % 8) % 8, ' ');
+    std::string shard(8, '\0');
+    const uint64_t len = text.size();
+    std::memcpy(shard.data(), &len, 8);
+    shard += text + whole.substr(8 + n + begin, end - begin);
+    const std::string path = "model-" + std::to_string(++i) + ".safetensors";
+    files->Set(path, shard);
+    map[name] = path;
+  }
+  files->Remove("model.safetensors");
+  files->Set("model.safetensors.index.json", nlohmann::json{{"weight_map", map}}.dump());
+}
+
+// Counts the readers open at once (the most seen), through `inner`.
+class CountingSource : public RevisionSource {
+ public:
+  explicit CountingSource(RevisionSource& inner) : inner_(inner) {}
+  Result<std::vector<FileInfo>> ListFiles() override { return inner_.ListFiles(); }
+  Result<std::unique_ptr<FileReader>> Open(std::string_view path) override {
+    auto r = inner_.Open(path);
+    if (!r.ok()) return r.error();
+    return std::unique_ptr<FileReader>(std::make_unique<Counted>(std::move(*r), this));
+  }
+  int most() const { return most_.load(); }
+
+ private:
+  class Counted : public FileReader {
+   public:
+    Counted(std::unique_ptr<FileReader> inner, CountingSource* source)
+        : inner_(std::move(inner)), source_(source) {
+      const int now = ++source_->open_;
+      for (int seen = source_->most_.load(); now > seen;) {
+        if (source_->most_.compare_exchange_weak(seen, now)) break;
+      }
+    }
+    ~Counted() override { --source_->open_; }
+    uint64_t Size() const override { return inner_->Size(); }
+    Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
+      return inner_->ReadAt(offset, buf);
+    }
+
+   private:
+    std::unique_ptr<FileReader> inner_;
+    CountingSource* source_;
+  };
+  RevisionSource& inner_;
+  std::atomic<int> open_{0}, most_{0};
+};
+
+}  // namespace
+
+TEST_CASE("fidelity parallel: a sharded source, each thread keeping one shard open",
+          "[fidelity][parallel]") {
+  testing::MemorySource files = testing::LoadFolder(testing::SharedDir() + "/vectors/gguf");
+  ShardSource(&files);
+  REQUIRE(!files.Has("model.safetensors"));  // the check can only read the shards
+  for (const char* gguf : {"tiny-Q4_K_M-tampered.gguf", "tiny-Q8_0.gguf"}) {
+    FidelityOptions one;
+    one.threads = 1;
+    auto reference = CheckFidelity(files, files, gguf, one);
+    REQUIRE(reference.ok());
+    INFO(FidelityReportToText(*reference));
+    for (const Finding& f : reference->findings) CHECK(f.code.rfind("fidelity.source", 0) != 0);
+    CountingSource counted(files);
+    FidelityOptions options;
+    options.threads = 6;
+    options.part_weights = 256;
+    // The calling thread reads its GGUF slowly, so that the others surely take parts.
+    SwappingSource slow(files, gguf, Reader("", TestReader::Reads::kSlow),
+                        Reader("", TestReader::Reads::kOk));
+    auto r = CheckFidelity(counted, slow, gguf, options);
+    REQUIRE(r.ok());
+    CHECK(FidelityReportToJson(*r) == FidelityReportToJson(*reference));
+    // The calling thread's 11 shards, and one more per other thread at most.
+    CHECK(counted.most() <= 11 + 5);
+    CHECK(counted.most() > 11);  // the other threads did open shards of their own
+  }
+}
 
 TEST_CASE(
     "verifier.limits: a fidelity check runs on at most kMaxFidelityThreads threads, within "

@@ -32,10 +32,11 @@ Result<std::unique_ptr<FileReader>> Reopen(RevisionSource& source, const std::st
 }
 
 // One thread's readers: the calling thread's (borrowed), or its own, opened when first needed.
+// Of the source shards it keeps only the last one open (parts come in tensor order, so mostly
+// from the shard before): threads x shards open files could exceed the process's file limit.
 class ThreadReaders {
  public:
-  ThreadReaders(const JobFiles& files, bool borrowed)
-      : files_(files), borrowed_(borrowed), owned_shards_(files.shards.size()) {}
+  ThreadReaders(const JobFiles& files, bool borrowed) : files_(files), borrowed_(borrowed) {}
 
   // The input of `job` with this thread's readers.
   Result<TensorCheckInput> For(const TensorJob& job) {
@@ -50,22 +51,23 @@ class ThreadReaders {
       if (!r.ok()) return r.error().Wrap("gguf");
       gguf_ = std::move(*r);
     }
-    std::unique_ptr<FileReader>& shard = owned_shards_[job.shard];
-    if (!shard) {
+    if (!shard_ || shard_index_ != job.shard) {
+      shard_.reset();
       auto r = Reopen(*files_.source, files_.shard_paths[job.shard], *files_.shards[job.shard]);
       if (!r.ok()) return r.error().Wrap("safetensors");
-      shard = std::move(*r);
+      shard_ = std::move(*r);
+      shard_index_ = job.shard;
     }
     in.gguf = gguf_.get();
-    in.source_reader = shard.get();
+    in.source_reader = shard_.get();
     return in;
   }
 
  private:
   const JobFiles& files_;
   bool borrowed_;
-  std::unique_ptr<FileReader> gguf_;
-  std::vector<std::unique_ptr<FileReader>> owned_shards_;
+  std::unique_ptr<FileReader> gguf_, shard_;
+  size_t shard_index_ = 0;
 };
 
 // The outcome of one part: its result, its error, or the exception it threw.

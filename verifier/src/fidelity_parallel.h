@@ -6,10 +6,11 @@
 // number of threads and however the parts fall.
 //
 // Readers: FileReader is single-threaded, so every thread but the calling one opens its own
-// readers of the GGUF and of the source shards it needs, through the RevisionSources (which
-// allow concurrent Open). A file that reopens with another size, or another non-empty
-// ContentTag, than the calling thread's reader fails the check with kUnavailable "file changed
-// while reading": parts of one tensor must not come from two versions of a file.
+// readers of the GGUF and of the source shard it needs, through the RevisionSources (which
+// allow concurrent Open); it keeps one shard open at a time, so a check holds at most about
+// 2 x threads files open beyond the calling thread's. A file that reopens with another size, or
+// another non-empty ContentTag, than the calling thread's reader fails the check with kUnavailable
+// "file changed while reading": parts of one tensor must not come from two versions of a file.
 //
 // Threads: FidelityOptions::threads (FidelityThreads), fewer when the longest rows' buffers on
 // every thread would exceed limits::kFidelityMemoryBudget (ThreadsWithin), and no more than there
