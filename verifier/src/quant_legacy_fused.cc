@@ -7,9 +7,11 @@
 // (TripVerdict), so that the caller re-derives the f16 path's blocks only where that differs.
 // No row of floats or quantized bytes is formed. Widths and dispatch as
 // QuantizeLegacy (LegacyKernelWidth). At 16 lanes every type goes 16 blocks at a time
-// through quant_legacy_group16.h (Grouped16), the blocks it declines through the per-block path.
+// through quant_legacy_group16.h and quant_legacy_group16_q8.h (Grouped16), the blocks it declines
+// through the per-block path.
 #include "quant_legacy_block.h"
 #include "quant_legacy_group16.h"
+#include "quant_legacy_group16_q8.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the fused check loads little-endian 16-bit values directly"
