@@ -6,6 +6,7 @@
 #include <exception>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -86,11 +87,15 @@ class Runner {
         parts_(std::move(parts)),
         outcomes_(parts_.size()) {}
 
-  // Runs every part on `threads` threads (the calling one among them).
+  // Runs every part on `threads` threads (the calling one among them; fewer when the system
+  // cannot start more).
   void Run(unsigned threads) {
     {
       std::vector<std::jthread> others;
-      for (unsigned t = 1; t < threads; ++t) others.emplace_back([this] { Work(false); });
+      try {
+        for (unsigned t = 1; t < threads; ++t) others.emplace_back([this] { Work(false); });
+      } catch (const std::system_error&) {  // no more threads: those started share the work
+      }
       Work(true);
     }  // joined here
   }
@@ -106,6 +111,7 @@ class Runner {
       std::vector<TensorPart> parts;
       const size_t job = parts_[p].job;
       for (; p < parts_.size() && parts_[p].job == job; ++p) {
+        if (!outcomes_[p].result) return Internal("fidelity: a part of a tensor was not checked");
         parts.push_back(std::move(**outcomes_[p].result));
       }
       out.push_back(MergeTensorParts(std::move(parts), options_.max_detailed_mismatches));
