@@ -1,5 +1,6 @@
 // Readers the fidelity benchmarks share: an in-memory FileReader with or without views, a
-// temporary file of given bytes, and the production local-file reader (worker OpenLocalFile).
+// temporary file of given bytes, the production local-file reader (worker OpenLocalFile), and the
+// XOR that streams bytes for the read floors.
 // Ownership: BufferReader borrows its bytes; BenchFile owns (and removes) its file.
 // Thread-safety: one object per thread.
 #ifndef PROVBADGE_BENCH_BENCH_READERS_H_
@@ -62,6 +63,18 @@ struct BenchFile {
   BenchFile(const BenchFile&) = delete;
   BenchFile& operator=(const BenchFile&) = delete;
 };
+
+// Every whole 8-byte word of [p, p + n) XORed: the cheapest way to make a read of the bytes
+// count (the read floors the fidelity benchmarks compare the check with).
+inline uint64_t XorWords(const std::byte* p, uint64_t n) {
+  uint64_t x = 0;
+  for (uint64_t i = 0; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    x ^= w;
+  }
+  return x;
+}
 
 // The production reader of a local file (exits on failure: a benchmark setup error).
 inline std::unique_ptr<verifier::FileReader> OpenFileReader(const std::string& path, bool mmap) {

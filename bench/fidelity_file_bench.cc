@@ -78,13 +78,7 @@ bool StreamOnly(v::FileReader& reader, uint64_t size, bool views, uint64_t* acc)
       if (!got.ok() || *got != n) return false;
       p = reinterpret_cast<const std::byte*>(buf.data());
     }
-    uint64_t x = 0;
-    for (uint64_t i = 0; i + 8 <= n; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      x ^= w;
-    }
-    *acc ^= x;
+    *acc ^= provbadge::bench::XorWords(p, n);
   }
   return views ? reader.CheckViews().ok() : true;
 }

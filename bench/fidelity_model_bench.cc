@@ -52,16 +52,6 @@ long VmHwmKb() {
   return -1;
 }
 
-uint64_t Xor(const std::byte* p, uint64_t n) {
-  uint64_t x = 0;
-  for (uint64_t i = 0; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    x ^= w;
-  }
-  return x;
-}
-
 // Runs fn(t) on `threads` threads (t = 0 on the calling one) and joins them.
 template <typename F>
 void OnThreads(unsigned threads, F fn) {
@@ -84,7 +74,7 @@ double FileFloor(const std::vector<std::string>& files, unsigned threads) {
         const uint64_t n = std::min<uint64_t>(1 << 20, end - off);
         const std::byte* p = reader->View(off, n);
         if (p == nullptr) std::exit(1);
-        x ^= Xor(p, n);
+        x ^= provbadge::bench::XorWords(p, n);
       }
     }
     sink ^= x;
@@ -100,7 +90,7 @@ double MemoryFloor(unsigned threads) {
   std::atomic<uint64_t> sink{0};
   const auto t0 = Clock::now();
   OnThreads(threads, [&](unsigned t) {
-    sink ^= Xor(reinterpret_cast<const std::byte*>(bufs[t].data()), kBytes);
+    sink ^= provbadge::bench::XorWords(reinterpret_cast<const std::byte*>(bufs[t].data()), kBytes);
   });
   return static_cast<double>(kBytes) * threads / Seconds(t0);
 }

@@ -7,6 +7,7 @@
 #include <limits>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "fidelity_fused.h"
@@ -216,7 +217,7 @@ class Checker {
         continue;
       }
       if (c != 0 && lazy) {
-        CheckDerived(row, c, input, same16, primary_exact, gguf_row, &st);
+        CheckDerived(row, c, input, same16, primary_exact, gguf_row);
         continue;
       }
       const RoundingVariant rv = variant ? RoundingVariant::kFma : RoundingVariant::kPlain;
@@ -232,7 +233,7 @@ class Checker {
         QuantizeRowRef(gtype_, input, n, rv, ref_[c].data());
       }
       computed[c] = true;
-      const bool exact = CompareRow(row, input, gguf_row, ref_[c].data(), &st);
+      const bool exact = CompareRow(row, input, gguf_row, ref_[c].data(), c);
       if (c == 0) primary_exact = exact;
     }
   }
@@ -243,7 +244,7 @@ class Checker {
   // reproduced the row, comparing those blocks settles it; otherwise (or when one differs) c's
   // row is assembled and compared as the eager evaluation does.
   void CheckDerived(uint64_t row, int c, const float* input, bool same16, bool primary_exact,
-                    const uint8_t* gguf_row, CandidateStats* st) {
+                    const uint8_t* gguf_row) {
     const uint32_t bb = type_.block_bytes, be = type_.block_elems;
     const bool fma = c % 2 == 1;
     const RoundingVariant rv = fma ? RoundingVariant::kFma : RoundingVariant::kPlain;
@@ -267,7 +268,7 @@ class Checker {
     uint8_t* ref = ref_[c].data();
     std::memcpy(ref, ref_[0].data(), row_bytes_);
     for (uint64_t b : todo_) QuantizeRowRef(gtype_, input + b * be, be, rv, ref + b * bb);
-    CompareRow(row, input, gguf_row, ref, st);
+    CompareRow(row, input, gguf_row, ref, c);
   }
 
   void Record(uint64_t row, uint64_t b, CandidateStats* st) {
@@ -277,10 +278,11 @@ class Checker {
     }
   }
 
-  // Records the row's mismatching blocks; true when there are none.
-  bool CompareRow(uint64_t row, const float* x, const uint8_t* got, const uint8_t* want,
-                  CandidateStats* st) {
+  // Records candidate c's mismatching blocks of the row (the first max_detailed_mismatches in
+  // detail); true when there are none.
+  bool CompareRow(uint64_t row, const float* x, const uint8_t* got, const uint8_t* want, int c) {
     const uint32_t bb = type_.block_bytes, be = type_.block_elems;
+    CandidateStats* st = &part_.result.candidates[c];
     if (std::memcmp(got, want, row_bytes_) == 0) return true;
     for (uint64_t b = 0; b < blocks_per_row_; ++b) {
       if (std::memcmp(got + b * bb, want + b * bb, bb) == 0) continue;
@@ -296,7 +298,7 @@ class Checker {
       }
       detail.grid_bad_weights =
           std::max(0, GridInconsistentWeights(gtype_, x + b * be, got + b * bb));
-      part_.details[static_cast<size_t>(st - part_.result.candidates.data())].push_back(detail);
+      part_.details[c].push_back(detail);
     }
     return false;
   }
@@ -334,11 +336,11 @@ std::optional<SourceDtype> DtypeOf(const std::string& dtype) {
   return std::nullopt;
 }
 
-// Adds the first `take` of one part's details to a candidate's max_abs_dev and grid_bad_weights.
-void Fold(const std::vector<BlockDetail>& details, uint64_t take, CandidateStats* st) {
-  for (uint64_t i = 0; i < take && i < details.size(); ++i) {
-    st->max_abs_dev = MaxDev(st->max_abs_dev, details[i].max_abs_dev);
-    st->grid_bad_weights += details[i].grid_bad_weights;
+// Adds `details` to a candidate's max_abs_dev and grid_bad_weights.
+void Fold(std::span<const BlockDetail> details, CandidateStats* st) {
+  for (const BlockDetail& d : details) {
+    st->max_abs_dev = MaxDev(st->max_abs_dev, d.max_abs_dev);
+    st->grid_bad_weights += d.grid_bad_weights;
   }
 }
 
@@ -389,7 +391,7 @@ TensorCheckResult MergeTensorParts(std::vector<TensorPart>&& parts, uint64_t max
       }
       const uint64_t take =
           std::min<uint64_t>(parts[p].details[c].size(), max_detailed - st.detailed);
-      Fold(parts[p].details[c], take, &st);
+      Fold(std::span(parts[p].details[c]).first(take), &st);
       st.detailed += take;
     }
   }

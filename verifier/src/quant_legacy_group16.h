@@ -19,9 +19,9 @@
 // tripped weights are compared with the stored quants on the spot (Group16's *same).
 //
 // Q8_0 takes its own form of the same steps (Group16Q8, quant_legacy_group16_q8.h): the bf16
-// words are kept as loaded, widened
-// by interleaving with zeros and packed back after rounding, and one tree of 16-bit maxima gives
-// both block extremes (fewer operations per block than the binary32 lanes of Group16).
+// words are kept as loaded, widened by interleaving with zeros and packed back after rounding, and
+// one tree of 16-bit maxima gives both block extremes (fewer operations per block than the binary32
+// lanes of Group16).
 //
 // Blocks where equality is not evident exactly as the block kernels decline them (SafeScale:
 // NaN, infinity, maximum in (0, 2^-100)) are not judged here: Group16 returns them in *redo and
@@ -239,11 +239,11 @@ struct HeldWeights {
 };
 // Bits b of may_trip: the f16 trip changes a weight of block b (exactly; sets bit b of *trip),
 // and where scale_kept says d and id stay, do the tripped weights give the stored quants too (no
-// FmaEdge lane either; sets bit b of *same)? x as the group kernel of T holds the weights.
-template <GgmlType T, bool kFlag, typename Weights>
+// FmaEdge lane either; sets bit b of *same)? x as the group kernel of T holds the weights;
+// stored: the 16 blocks of kBb bytes.
+template <GgmlType T, bool kFlag, int kBb, typename Weights>
 PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, __m512 id,
                        const uint8_t* stored, uint32_t* trip, uint32_t* same) {
-  constexpr int kBb = T == GgmlType::kQ8_0 ? 34 : (T == GgmlType::kQ5_0 ? 22 : 18);
   for (; may_trip != 0; may_trip &= may_trip - 1) {
     const int b = __builtin_ctz(may_trip);
     const __m512i x0 = x(b, 0), x1 = x(b, 1);
@@ -342,7 +342,8 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
     if constexpr (kFlag) may_differ[b] = edge != 0;
   }
   if constexpr (kTrip)
-    TripBlocks<T, kFlag>(may_trip, TripKeepsScale(amax), HeldWeights{x}, id, stored, trip, same);
+    TripBlocks<T, kFlag, kBb>(may_trip, TripKeepsScale(amax), HeldWeights{x}, id, stored, trip,
+                              same);
   return GroupVerdict(safe, bad_scale, ne, redo);
 }
 

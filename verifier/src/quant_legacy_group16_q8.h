@@ -35,18 +35,18 @@ struct InterleavedWeights {
 // 2^16, i.e. 2^16 minus the smallest nonzero |u| (0 when all are zero), which gives the blocks
 // the f16 trip may change. Results, flags and redo as Group16's contract states them (Q8_0 has
 // no FMA variant: no may_differ).
-
 template <bool kTrip>
 PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
                       uint32_t* redo) {
   constexpr int kBb = 34;
   const __m512i zero = _mm512_setzero_si512();
+  const InterleavedWeights x{src};
   __m512i m[16];
   for (int b = 0; b < 16; ++b) {
     const __m512i raw = _mm512_loadu_si512(src + 64 * b);
     const __m512i abs = _mm512_and_si512(raw, _mm512_set1_epi16(0x7fff));
-    if constexpr (kTrip) {  // words (low, high) of each lane: (-|u_lo|, |u_hi|) vs (-|u_hi|,
-                            // |u_lo|)
+    if constexpr (kTrip) {
+      // Words (low, high) of each 32-bit lane: (-|u_lo|, |u_hi|) against (-|u_hi|, |u_lo|).
       const __m512i neg = _mm512_sub_epi16(zero, abs);
       const __m512i a = _mm512_mask_blend_epi16(0x55555555, abs, neg);
       const __m512i c = _mm512_rol_epi32(_mm512_mask_blend_epi16(0x55555555, neg, abs), 16);
@@ -72,12 +72,11 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
   __mmask32 ne = 0;  // quants that differ, any block
   for (int b = 0; b < 16; ++b) {
     const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    const InterleavedWeights x{src};
     ne |= Q8QuantsDiffer(x(b, 0), x(b, 1), idb, stored + kBb * b + 2);
   }
   if constexpr (kTrip) {
-    TripBlocks<GgmlType::kQ8_0, false>(may_trip, TripKeepsScale(amax), InterleavedWeights{src}, id,
-                                       stored, trip, same);
+    TripBlocks<GgmlType::kQ8_0, false, kBb>(may_trip, TripKeepsScale(amax), x, id, stored, trip,
+                                            same);
   }
   return GroupVerdict(safe, bad_scale, ne != 0, redo);
 }
