@@ -101,6 +101,61 @@ std::vector<float> Trip(const std::vector<float>& x) {
   return t;
 }
 
+// A checkpoint-like block whose plain and FMA quantizations (Q4_0 or Q5_0) differ.
+Row VariantsDifferBlock(GgmlType type, std::mt19937& rng) {
+  for (;;) {
+    Row r = MakeRow(1, 0, rng);
+    if (Scalar(type, r.x, RoundingVariant::kPlain) != Scalar(type, r.x, RoundingVariant::kFma)) {
+      return r;
+    }
+  }
+}
+
+// One row through FusedLegacyCheckBf16 with the variant's stored blocks: the verdict, the
+// f16-trip effects (counted in trip_blocks: [0] kTripChanges, [1] kTripSame), the flags of the
+// other variant (QuantizeLegacy's, and set wherever that variant's block differs), and one
+// changed byte anywhere failing the row.
+void CheckKernelRow(GgmlType type, RoundingVariant variant, const Row& row,
+                    const std::vector<float>& trip, std::mt19937& rng, int* trip_blocks) {
+  const int nb = static_cast<int>(row.x.size() / 32);
+  const RoundingVariant other =
+      variant == RoundingVariant::kFma ? RoundingVariant::kPlain : RoundingVariant::kFma;
+  const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
+  std::vector<uint8_t> stored = Scalar(type, row.x, variant);
+  const std::vector<uint8_t> alt = Scalar(type, row.x, other);
+  std::vector<uint8_t> changed(nb, 7), may(nb, 7), ref_may(nb), out(stored.size());
+  REQUIRE(quant_internal::FusedLegacyCheckBf16(type, row.src.data(), stored.data(), nb,
+                                               changed.data(), may.data(), variant));
+  CHECK(quant_internal::FusedLegacyCheckBf16(type, row.src.data(), stored.data(), nb, nullptr,
+                                             nullptr, variant));
+  quant_internal::QuantizeLegacy(type, row.x.data(), out.data(), nb, variant, ref_may.data());
+  const std::vector<uint8_t> same16 = Scalar(type, trip, variant);
+  const std::vector<uint8_t> other16 = Scalar(type, trip, other);
+  for (int b = 0; b < nb; ++b) {
+    const bool trip_changes = std::memcmp(&trip[b * 32], &row.x[b * 32], 128) != 0;
+    CHECK((changed[b] != quant_internal::kTripKeeps) == trip_changes);
+    CHECK(changed[b] <= quant_internal::kTripChanges);
+    // kTripSame only where both trip candidates reproduce the block (the other variant's too,
+    // since may_differ was asked for).
+    if (changed[b] == quant_internal::kTripSame) {
+      CHECK(std::memcmp(&same16[b * bb], &stored[b * bb], bb) == 0);
+      if (type != GgmlType::kQ8_0) CHECK(std::memcmp(&other16[b * bb], &stored[b * bb], bb) == 0);
+    }
+    if (trip_changes) ++trip_blocks[changed[b] == quant_internal::kTripSame];
+    if (type == GgmlType::kQ8_0) continue;
+    CHECK(may[b] == ref_may[b]);
+    if (std::memcmp(&stored[b * bb], &alt[b * bb], bb) != 0) CHECK(may[b] == 1);
+  }
+  // One changed byte anywhere (the last block included) fails the row.
+  for (int b : {0, nb / 2, nb - 1}) {
+    const size_t at = b * bb + rng() % bb;
+    stored[at] ^= 0x04;
+    CHECK(!quant_internal::FusedLegacyCheckBf16(type, row.src.data(), stored.data(), nb,
+                                                changed.data(), may.data(), variant));
+    stored[at] ^= 0x04;
+  }
+}
+
 }  // namespace
 
 TEST_CASE("fused legacy check: the scalar port's verdict and exact block flags at every width",
@@ -117,40 +172,11 @@ TEST_CASE("fused legacy check: the scalar port's verdict and exact block flags a
       const Row row = MakeRow(nb, kind, rng);
       const std::vector<float> trip = Trip(row.x);
       for (GgmlType type : kTypes) {
-        INFO("lanes " << lanes << " kind " << kind << " type " << static_cast<int>(type));
-        const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
-        std::vector<uint8_t> plain = Scalar(type, row.x, RoundingVariant::kPlain);
-        const std::vector<uint8_t> fma = Scalar(type, row.x, RoundingVariant::kFma);
-        std::vector<uint8_t> changed(nb, 7), may(nb, 7), ref_may(nb), out(plain.size());
-        REQUIRE(quant_internal::FusedLegacyCheckBf16(type, row.src.data(), plain.data(), nb,
-                                                     changed.data(), may.data()));
-        CHECK(quant_internal::FusedLegacyCheckBf16(type, row.src.data(), plain.data(), nb, nullptr,
-                                                   nullptr));
-        const bool flagged =
-            QuantizeRowRefPlainFlagged(type, row.x.data(), nb * 32, out.data(), ref_may.data());
-        const std::vector<uint8_t> plain16 = Scalar(type, trip, RoundingVariant::kPlain);
-        const std::vector<uint8_t> fma16 = Scalar(type, trip, RoundingVariant::kFma);
-        for (int b = 0; b < nb; ++b) {
-          const bool trip_changes = std::memcmp(&trip[b * 32], &row.x[b * 32], 128) != 0;
-          CHECK((changed[b] != quant_internal::kTripKeeps) == trip_changes);
-          CHECK(changed[b] <= quant_internal::kTripChanges);
-          const bool same16 = std::memcmp(&plain16[b * bb], &plain[b * bb], bb) == 0 &&
-                              std::memcmp(&fma16[b * bb], &plain[b * bb], bb) == 0;
-          // kTripSame only where both trip candidates reproduce the block (the FMA one too,
-          // since may_differ was asked for).
-          if (changed[b] == quant_internal::kTripSame) CHECK(same16);
-          if (trip_changes) ++trip_blocks[changed[b] == quant_internal::kTripSame];
-          if (!flagged) continue;
-          CHECK(may[b] == ref_may[b]);
-          if (std::memcmp(&plain[b * bb], &fma[b * bb], bb) != 0) CHECK(may[b] == 1);
-        }
-        // One changed byte anywhere (the last block included) fails the row.
-        for (int b : {0, nb / 2, nb - 1}) {
-          const size_t at = b * bb + rng() % bb;
-          plain[at] ^= 0x04;
-          CHECK(!quant_internal::FusedLegacyCheckBf16(type, row.src.data(), plain.data(), nb,
-                                                      changed.data(), may.data()));
-          plain[at] ^= 0x04;
+        for (int v = 0; v < (HasFmaVariant(type) ? 2 : 1); ++v) {
+          INFO("lanes " << lanes << " kind " << kind << " type " << static_cast<int>(type)
+                        << " variant " << v);
+          CheckKernelRow(type, v ? RoundingVariant::kFma : RoundingVariant::kPlain, row, trip, rng,
+                         trip_blocks);
         }
       }
     }
@@ -168,7 +194,7 @@ TEST_CASE("fused row checker: clean exactly when every evaluated candidate repro
           "[fidelity][fused]") {
   WidthGuard guard;
   std::mt19937 rng(2718);
-  int clean = 0, unclean = 0;
+  int clean = 0, unclean = 0, fma_settled = 0;
   for (int lanes : {4, 8, 16}) {
     if (!SetQuantKernelLanes(lanes)) continue;
     for (int i = 0; i < 200; ++i) {
@@ -185,6 +211,16 @@ TEST_CASE("fused row checker: clean exactly when every evaluated candidate repro
         std::copy(special.src.begin(), special.src.end(), row.src.begin() + b * 64);
         std::copy(special.x.begin(), special.x.end(), row.x.begin() + b * 32);
       }
+      // Q4_0/Q5_0: often a block where the two variants differ, so that rows the FMA variant
+      // made have candidate 0 mismatches to report.
+      if (type == GgmlType::kQ4_0 || type == GgmlType::kQ5_0) {
+        for (int b = 0; b < nb; ++b) {
+          if (rng() % 4 != 0) continue;
+          const Row special = VariantsDifferBlock(type, rng);
+          std::copy(special.src.begin(), special.src.end(), row.src.begin() + b * 64);
+          std::copy(special.x.begin(), special.x.end(), row.x.begin() + b * 32);
+        }
+      }
       const std::vector<float> trip = Trip(row.x);
       std::array<std::vector<uint8_t>, 4> cand;
       for (int c = 0; c < 4; ++c) {
@@ -192,24 +228,43 @@ TEST_CASE("fused row checker: clean exactly when every evaluated candidate repro
                          c % 2 && has_fma ? RoundingVariant::kFma : RoundingVariant::kPlain);
       }
       std::vector<uint8_t> stored = cand[rng() % 4];
+      const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
       if (rng() % 4 == 0) stored[rng() % stored.size()] ^= 0x10;
       fidelity::FusedRowChecker checker(type, nb);
-      for (int mask = 1; mask < 16; mask += 2) {  // candidate 0 always evaluated
-        std::array<bool, 4> evaluate = {};
-        bool expected = true;
-        for (int c = 0; c < 4; ++c) {
-          evaluate[c] = (mask >> c & 1) && (has_fma || c % 2 == 0);
-          if (evaluate[c]) expected &= cand[c] == stored;
+      // The blocks where candidate 0 differs from the stored row.
+      std::vector<uint64_t> differs0;
+      for (int b = 0; b < nb; ++b) {
+        if (std::memcmp(&cand[0][b * bb], &stored[b * bb], bb) != 0) differs0.push_back(b);
+      }
+      for (int primary = 0; primary < (has_fma ? 2 : 1); ++primary) {
+        for (int mask = 1; mask < 16; ++mask) {  // the primary candidate always evaluated
+          if ((mask >> primary & 1) == 0) continue;
+          std::array<bool, 4> evaluate = {};
+          bool expected = true;
+          for (int c = 0; c < 4; ++c) {
+            evaluate[c] = (mask >> c & 1) && (has_fma || c % 2 == 0);
+            // Primary 1 settles a row where candidate 0 differs, reporting its blocks.
+            if (evaluate[c] && !(c == 0 && primary == 1)) expected &= cand[c] == stored;
+          }
+          INFO("lanes " << lanes << " case " << i << " primary " << primary << " mask " << mask);
+          std::vector<uint64_t> mismatches0;
+          const bool got =
+              checker.Clean(evaluate, primary, row.src.data(), stored.data(), &mismatches0);
+          CHECK(got == expected);
+          (got ? clean : unclean) += 1;
+          if (!got || primary == 0) continue;
+          CHECK(mismatches0 == (evaluate[0] ? differs0 : std::vector<uint64_t>{}));
+          if (evaluate[0] && !differs0.empty()) ++fma_settled;
+          // Without a place for them, candidate 0's mismatches make the row unsettled.
+          CHECK(checker.Clean(evaluate, primary, row.src.data(), stored.data()) ==
+                (!evaluate[0] || differs0.empty()));
         }
-        INFO("lanes " << lanes << " case " << i << " mask " << mask);
-        const bool got = checker.Clean(evaluate, row.src.data(), stored.data());
-        CHECK(got == expected);
-        (got ? clean : unclean) += 1;
       }
     }
   }
   CHECK(clean > 100);
   CHECK(unclean > 100);
+  CHECK(fma_settled > 10);  // rows of the FMA variant settled with candidate 0's blocks reported
 }
 
 TEST_CASE("the block scales' inline binary16 rounding equals Fp32ToFp16", "[quant][fused]") {

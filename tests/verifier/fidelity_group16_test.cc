@@ -8,6 +8,7 @@
 
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "../../verifier/src/quant_internal.h"
@@ -86,6 +87,14 @@ std::vector<uint8_t> Bf16Bytes(const std::vector<float>& x) {
   return src;
 }
 
+// Every type with each of its rounding variants (the kernel checks the stored blocks of either).
+constexpr std::pair<GgmlType, RoundingVariant> kTypeVariants[] = {
+    {GgmlType::kQ8_0, RoundingVariant::kPlain}, {GgmlType::kQ4_0, RoundingVariant::kPlain},
+    {GgmlType::kQ4_0, RoundingVariant::kFma},   {GgmlType::kQ5_0, RoundingVariant::kPlain},
+    {GgmlType::kQ5_0, RoundingVariant::kFma},   {GgmlType::kQ4_1, RoundingVariant::kPlain},
+    {GgmlType::kQ4_1, RoundingVariant::kFma},   {GgmlType::kQ5_1, RoundingVariant::kPlain},
+    {GgmlType::kQ5_1, RoundingVariant::kFma}};
+
 }  // namespace
 
 TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags",
@@ -98,28 +107,27 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
       const int nb = 16 * (1 + rep % 3) + rep % 5;
       const std::vector<float> x = MakeRow(nb, rng);
       const std::vector<uint8_t> src = Bf16Bytes(x);
-      for (GgmlType type :
-           {GgmlType::kQ8_0, GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1}) {
-        INFO("lanes " << lanes << " rep " << rep << " type " << static_cast<int>(type));
+      for (auto [type, v] : kTypeVariants) {
+        INFO("lanes " << lanes << " rep " << rep << " type " << static_cast<int>(type)
+                      << " variant " << static_cast<int>(v));
         const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
         std::vector<uint8_t> stored(nb * bb), out(nb * bb);
-        REQUIRE(
-            QuantizeRowRefScalar(type, x.data(), nb * 32, RoundingVariant::kPlain, stored.data()));
+        REQUIRE(QuantizeRowRefScalar(type, x.data(), nb * 32, v, stored.data()));
         std::vector<uint8_t> changed(nb, 7), may(nb, 7), ref_may(nb, 7);
         REQUIRE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
-                                                     changed.data(), may.data()));
+                                                     changed.data(), may.data(), v));
         CHECK(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb, nullptr,
-                                                   nullptr));
+                                                   nullptr, v));
         CHECK(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb, nullptr,
-                                                   may.data()));
-        const bool flagged =
-            QuantizeRowRefPlainFlagged(type, x.data(), nb * 32, out.data(), ref_may.data());
+                                                   may.data(), v));
+        quant_internal::QuantizeLegacy(type, x.data(), out.data(), nb, v, ref_may.data());
         std::vector<uint8_t> trip_only(nb, 7);
         REQUIRE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
-                                                     trip_only.data(), nullptr));
+                                                     trip_only.data(), nullptr, v));
         std::vector<float> x16(x.size());
         for (size_t i = 0; i < x.size(); ++i) x16[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
-        std::vector<uint8_t> plain16(nb * bb), fma16(nb * bb);
+        std::vector<uint8_t> plain16(nb * bb), fma16(nb * bb), own16(nb * bb);
+        REQUIRE(QuantizeRowRefScalar(type, x16.data(), nb * 32, v, own16.data()));
         REQUIRE(QuantizeRowRefScalar(type, x16.data(), nb * 32, RoundingVariant::kPlain,
                                      plain16.data()));
         REQUIRE(
@@ -131,11 +139,11 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
             CHECK(std::memcmp(&plain16[b * bb], &stored[b * bb], bb) == 0);
             CHECK(std::memcmp(&fma16[b * bb], &stored[b * bb], bb) == 0);
           }
-          if (trip_only[b] == quant_internal::kTripSame) {  // without FMA flags: the plain one
-            CHECK(std::memcmp(&plain16[b * bb], &stored[b * bb], bb) == 0);
+          if (trip_only[b] == quant_internal::kTripSame) {  // without flags: the variant's own
+            CHECK(std::memcmp(&own16[b * bb], &stored[b * bb], bb) == 0);
           }
           CHECK((trip_only[b] != quant_internal::kTripKeeps) == trip);
-          if (flagged && type != GgmlType::kQ8_0) CHECK(may[b] == ref_may[b]);
+          if (type != GgmlType::kQ8_0) CHECK(may[b] == ref_may[b]);
         }
         // A changed bit in the scale or a random quant byte of any block fails the row.
         for (int b = 0; b < nb; ++b) {
@@ -143,9 +151,9 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
             const uint8_t bit = static_cast<uint8_t>(1u << (rng() % 8));
             stored[at] ^= bit;
             CHECK(!quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
-                                                        changed.data(), may.data()));
+                                                        changed.data(), may.data(), v));
             CHECK(!quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
-                                                        nullptr, nullptr));
+                                                        nullptr, nullptr, v));
             stored[at] ^= bit;
           }
         }

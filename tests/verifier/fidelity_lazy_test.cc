@@ -4,6 +4,7 @@
 // relies on (QuantizeRowRefPlainFlagged).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -226,6 +227,37 @@ TEST_CASE("fidelity lazy: bf16 legacy files through the fused fast path give the
           const TensorCheckResult r = CheckBoth(t);
           if (tamper) CHECK(!Clean(r.candidates[0]));
           if (made_by == 0 && !tamper) CHECK(Clean(r.candidates[0]));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE(
+    "fidelity lazy: a file the FMA variant made, candidate 0's mismatches through the fused "
+    "path, as the eager result",
+    "[fidelity][lazy][fused]") {
+  std::mt19937 rng(977);
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ5_0}) {
+    for (int made_by : {1, 3}) {
+      for (uint64_t max_detailed : {uint64_t{1024}, uint64_t{3}, uint64_t{0}}) {
+        for (int tamper = 0; tamper < 2; ++tamper) {
+          Tensor t;
+          t.type = type;
+          t.ne0 = 512;  // one group of 16 blocks
+          // Rows where the two variants differ (candidate 0 mismatches) between agreeing ones.
+          for (int r = 0; r < 16; ++r) {
+            t.Add(r % 2 ? RowWhere(rng, t, 0, 1, false) : RowWhere(rng, t, 0, 1, true), made_by);
+          }
+          if (tamper) t.FlipByte(12, 7, 5);
+          INFO("type " << static_cast<int>(type) << " made by " << made_by << " max detailed "
+                       << max_detailed << " tamper " << tamper);
+          const TensorCheckResult r = CheckBoth(t, max_detailed);
+          CHECK(r.candidates[0].blocks_mismatch >= 8);
+          CHECK(r.candidates[0].detailed ==
+                std::min(max_detailed, r.candidates[0].blocks_mismatch));
+          if (tamper) CHECK(!Clean(r.candidates[1]));
+          if (!tamper && made_by == 1) CHECK(Clean(r.candidates[1]));
         }
       }
     }

@@ -119,7 +119,7 @@ class Checker {
         raw = *s;
       }
       const uint8_t* gguf_row = *gguf + i * row_bytes_;
-      if (FusedRow(raw, gguf_row)) continue;
+      if (FusedRow(r0 + i, raw, gguf_row)) continue;
       ToFloat(dt_, raw, ne0_, x_.data());
       CheckRow(r0 + i, gguf_row);
     }
@@ -176,13 +176,27 @@ class Checker {
     return evaluate;
   }
 
-  // The row through the fused fast path while candidate 0 is clean: true when it settled the
-  // row (every evaluated candidate reproduces it, so CheckRow would record nothing but the
-  // candidates it skips); false to evaluate the row in full.
-  bool FusedRow(const uint8_t* raw, const uint8_t* gguf_row) {
-    if (!fused_ || part_.result.candidates[0].blocks_mismatch != 0) return false;
+  // The row through the fused fast path while candidate 0 is clean, or else candidate 1 (a file
+  // the FMA variant made): true when it settled the row (every evaluated candidate reproduces
+  // it but candidate 0, whose mismatching blocks it records as CompareRow does, so CheckRow
+  // would record nothing else but the candidates it skips); false to evaluate the row in full.
+  bool FusedRow(uint64_t row, const uint8_t* raw, const uint8_t* gguf_row) {
+    if (!fused_) return false;
+    const auto& cands = part_.result.candidates;
+    const bool fma_clean = cands[1].enabled && cands[1].complete && cands[1].blocks_mismatch == 0;
+    const int primary = cands[0].blocks_mismatch == 0 ? 0 : (fma_clean ? 1 : -1);
+    if (primary < 0) return false;
     const std::array<bool, kCandidates> evaluate = Evaluate();
-    if (!fused_->Clean(evaluate, raw, gguf_row)) return false;
+    mismatches0_.clear();
+    if (!fused_->Clean(evaluate, primary, raw, gguf_row, &mismatches0_)) return false;
+    const uint32_t bb = type_.block_bytes, be = type_.block_elems;
+    for (uint64_t b : mismatches0_) {
+      Record(row, b, &part_.result.candidates[0]);
+      if (!NeedsDetail(0)) continue;
+      Bf16RowToFp32(raw + b * be * 2, be, x_.data());
+      QuantizeRowRef(gtype_, x_.data(), be, RoundingVariant::kPlain, block_.data());
+      Detail(0, x_.data(), gguf_row + b * bb, block_.data());
+    }
     for (int c = 0; c < kCandidates; ++c) {
       if (part_.result.candidates[c].enabled && !evaluate[c])
         part_.result.candidates[c].complete = false;
@@ -287,20 +301,29 @@ class Checker {
     for (uint64_t b = 0; b < blocks_per_row_; ++b) {
       if (std::memcmp(got + b * bb, want + b * bb, bb) == 0) continue;
       Record(row, b, st);
-      if (st->detailed >= opt_.max_detailed_mismatches) continue;
-      ++st->detailed;
-      DequantizeRow(gtype_, got + b * bb, be, deq_a_.data());
-      DequantizeRow(gtype_, want + b * bb, be, deq_b_.data());
-      BlockDetail detail;
-      for (uint32_t i = 0; i < be; ++i) {
-        detail.max_abs_dev =
-            MaxDev(detail.max_abs_dev, std::fabs(static_cast<double>(deq_a_[i]) - deq_b_[i]));
-      }
-      detail.grid_bad_weights =
-          std::max(0, GridInconsistentWeights(gtype_, x + b * be, got + b * bb));
-      part_.details[c].push_back(detail);
+      if (NeedsDetail(c)) Detail(c, x + b * be, got + b * bb, want + b * bb);
     }
     return false;
+  }
+
+  bool NeedsDetail(int c) const {
+    return part_.result.candidates[c].detailed < opt_.max_detailed_mismatches;
+  }
+
+  // Candidate c's mismatching block examined in detail: x its weights, got the GGUF's bytes,
+  // want the candidate's.
+  void Detail(int c, const float* x, const uint8_t* got, const uint8_t* want) {
+    const uint32_t be = type_.block_elems;
+    ++part_.result.candidates[c].detailed;
+    DequantizeRow(gtype_, got, be, deq_a_.data());
+    DequantizeRow(gtype_, want, be, deq_b_.data());
+    BlockDetail detail;
+    for (uint32_t i = 0; i < be; ++i) {
+      detail.max_abs_dev =
+          MaxDev(detail.max_abs_dev, std::fabs(static_cast<double>(deq_a_[i]) - deq_b_[i]));
+    }
+    detail.grid_bad_weights = std::max(0, GridInconsistentWeights(gtype_, x, got));
+    part_.details[c].push_back(detail);
   }
 
   void GridRow(uint64_t row, const float* x, const uint8_t* got, CandidateStats* st) {
@@ -325,7 +348,8 @@ class Checker {
   std::optional<FusedRowChecker> fused_;
   std::vector<float> x_, x16_, deq_a_, deq_b_;
   std::array<std::vector<uint8_t>, kCandidates> ref_;
-  std::vector<uint64_t> todo_;  // CheckDerived's blocks to quantize
+  std::vector<uint64_t> todo_;         // CheckDerived's blocks to quantize
+  std::vector<uint64_t> mismatches0_;  // FusedRow's blocks where candidate 0 differs
 };
 
 // The source dtype CheckTensor takes, if any.

@@ -8,9 +8,11 @@
 // the blocks where its bytes can differ from candidate 0's (the f16 trip changed the block, or
 // QuantizeRowRefPlainFlagged flags a rounding the FMA variant may take otherwise), and in full
 // as soon as one of those blocks differs. On a bf16 source of a legacy type, while candidate 0
-// is clean, a row first goes through the fused fast path (fidelity_fused.h), which settles it
-// when every evaluated candidate reproduces it; any other row takes the path above. The result
-// is the eager evaluation's (FidelityOptions::eager_candidates), field by field.
+// is clean (or else candidate 1, the FMA variant's: candidate 0's mismatches are then recorded
+// from the fast path's blocks), a row first goes through the fused fast path
+// (fidelity_fused.h), which settles it when every evaluated candidate reproduces it; any other
+// row takes the path above. The result is the eager evaluation's
+// (FidelityOptions::eager_candidates), field by field.
 //
 // A tensor may be checked in parts (CheckTensorRows over row ranges, on different threads with
 // readers of their own) and the parts merged (MergeTensorParts): the merged result equals

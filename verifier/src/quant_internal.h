@@ -64,20 +64,23 @@ void QuantizeLegacy(GgmlType type, const float* x, uint8_t* y, int64_t nb, Round
                     uint8_t* fma_may_differ = nullptr);
 void QuantizeLegacyScalar(GgmlType type, const float* x, uint8_t* y, int64_t nb, RoundingVariant v);
 // The fidelity check's fused step (quant_legacy_fused.cc), legacy types only: whether
-// QuantizeLegacy(type, x, y, nb, kPlain) gives exactly the nb stored blocks at `stored`, where
+// QuantizeLegacy(type, x, y, nb, variant) gives exactly the nb stored blocks at `stored`, where
 // x is the 32 * nb little-endian bf16 values at `src` as binary32 (no row of x is formed).
 // False at the first block that differs (the outputs are then unspecified); when true,
 // changed[b] (if not null) says what the f16 trip x16 = Fp16ToFp32(Fp32ToFp16(x)) does to block
 // b (TripEffect), and may_differ[b] (if not null; ignored for Q8_0) is the flag
-// QuantizeRowRefPlainFlagged sets for block b. Any other type: false.
+// QuantizeLegacy(type, x, y, nb, variant, may_differ) sets for block b: where the other
+// rounding variant's block may differ (for kPlain, QuantizeRowRefPlainFlagged's flag). Q8_0 has
+// one rounding: its variant is ignored. Any other type: false.
 enum TripEffect : uint8_t {
   kTripKeeps = 0,    // x16 == x in every weight of the block
-  kTripSame = 1,     // x16 != x, yet the plain quantization of x16 is the stored block too and,
-                     // when may_differ was asked for, so is the FMA variant's
+  kTripSame = 1,     // x16 != x, yet the variant's quantization of x16 is the stored block too
+                     // and, when may_differ was asked for, so is the other variant's
   kTripChanges = 2,  // x16 != x; its blocks are not known to equal the stored one
 };
 bool FusedLegacyCheckBf16(GgmlType type, const uint8_t* src, const uint8_t* stored, int64_t nb,
-                          uint8_t* changed, uint8_t* may_differ);
+                          uint8_t* changed, uint8_t* may_differ,
+                          RoundingVariant variant = RoundingVariant::kPlain);
 void QuantizeQ2K(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ3K(const float* x, uint8_t* y, int64_t nb);
 void QuantizeQ4K(const float* x, uint8_t* y, int64_t nb);

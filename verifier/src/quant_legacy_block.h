@@ -10,7 +10,7 @@
 // zero minimum or maximum, whose sign the reference takes from the first zero in the block; the
 // caller then runs the scalar port (QuantizeLegacyScalar) on that block.
 //
-// The plain variant can also flag, per block, where the FMA variant's bytes may differ
+// Either variant can also flag, per block, where the other variant's bytes may differ
 // (FmaWatch; QuantizeRowRefPlainFlagged), so the fidelity check re-derives only those blocks.
 //
 // Private to quant_legacy_simd.cc (rows) and quant_legacy_fused.cc (the fused check); included
@@ -79,11 +79,12 @@ PB_INLINE typename Vec<W>::F MulAddV(typename Vec<W>::F x, float id, float c, bo
   return fma ? FmaV<W>(x, typename Vec<W>::F{} + id, typename Vec<W>::F{} + c) : x * id + c;
 }
 
-// Whether the FMA variant's levels may differ anywhere in a block from the plain ones: some
-// plain v = x*id + c (Q4_1/Q5_1: (x - min)*id + c, the kernels' roundings) lies outside
-// [2^-14, 64 - 2^-14) or within 2^-14 of an integer. Below 64 the plain and the fused value are
-// less than 3 * 2^-18 apart (two roundings of values < 64 against one), so any other v
-// truncates to the same level both ways. Add() each v and its truncation l; one float maximum
+// Whether the other rounding variant's levels may differ anywhere in a block from those of the
+// variant computed: some v = x*id + c (Q4_1/Q5_1: (x - min)*id + c) as that variant rounds it
+// lies outside [2^-14, 64 - 2^-14) or within 2^-14 of an integer. Below 64 the plain and the
+// fused value are less than 3 * 2^-18 apart (two roundings of values < 64 against one), so any
+// other v truncates to the same level both ways (the bound is symmetric: either variant's v
+// may be watched). Add() each v and its truncation l; one float maximum
 // of max(|v - l - 1/2|, 1/2 - v, v - 63.5) says it (finite v only: blocks with a NaN or
 // infinity go to the scalar port, flagged). Float operations only: the integer masks of
 // compares cost more than the quantization at 16 lanes.

@@ -82,15 +82,16 @@ PB_INLINE typename Vec<W>::U WidenBf16(const uint8_t* p) {
 }
 
 // The TripEffect of a block whose f16 trip x16 (32 floats) differs from its weights, given that
-// candidate 0 reproduced `stored`: kTripSame when the block kernel (as QuantizeLegacy runs it)
-// quantizes x16 to the stored block and, with kFlag, flags no weight where the FMA variant might
-// round differently; else (also when the kernel declines x16) kTripChanges.
+// the variant checked (fma) reproduced `stored`: kTripSame when the block kernel (as
+// QuantizeLegacy runs it) quantizes x16 to the stored block with that variant and, with kFlag,
+// flags no weight where the other variant might round differently; else (also when the kernel
+// declines x16) kTripChanges.
 template <int W, GgmlType T, bool kFlag>
-PB_INLINE TripEffect TripVerdict(const float* x16, const uint8_t* stored) {
+PB_INLINE TripEffect TripVerdict(const float* x16, const uint8_t* stored, bool fma) {
   uint8_t y[BlockBytes(T)];
   uint8_t md = 0;
   const bool same =
-      QuantizeBlock<W, T, kFlag>(x16, y, false, &md) && md == 0 && SameBlock<T>(y, stored);
+      QuantizeBlock<W, T, kFlag>(x16, y, fma, &md) && md == 0 && SameBlock<T>(y, stored);
   return same ? kTripSame : kTripChanges;
 }
 
@@ -98,7 +99,7 @@ PB_INLINE TripEffect TripVerdict(const float* x16, const uint8_t* stored) {
 // aligned): the f16 trip's change tested exactly (its vectors, Fp16RoundTripV) and judged by
 // TripVerdict.
 template <int W, GgmlType T, bool kFlag>
-PB_INLINE TripEffect TripEffectOf(const float* x, const uint8_t* stored) {
+PB_INLINE TripEffect TripEffectOf(const float* x, const uint8_t* stored, bool fma) {
   using U = typename Vec<W>::U;
   alignas(64) float x16[kQk];
   U diff{};
@@ -110,13 +111,13 @@ PB_INLINE TripEffect TripEffectOf(const float* x, const uint8_t* stored) {
     std::memcpy(x16 + k * W, &t, sizeof t);
   }
   if (Reduce<W>(diff, OrOp()) == 0) return kTripKeeps;
-  return TripVerdict<W, T, kFlag>(x16, stored);
+  return TripVerdict<W, T, kFlag>(x16, stored, fma);
 }
 
-// kFlag: set may_differ; kTrip: set changed.
+// kFlag: set may_differ; kTrip: set changed; fma: the FMA variant's blocks (else plain).
 template <int W, GgmlType T, bool kFlag, bool kTrip>
 PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, uint8_t* changed,
-                        uint8_t* may_differ) {
+                        uint8_t* may_differ, bool fma) {
   using U = typename Vec<W>::U;
   constexpr int kBb = BlockBytes(T);
   for (int64_t i = 0; i < nb; ++i, src += 2 * kQk, stored += kBb) {
@@ -129,14 +130,14 @@ PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, u
     }
     uint8_t y[kBb];
     uint8_t md = 0;
-    if (!QuantizeBlock<W, T, kFlag>(x, y, false, &md)) {
-      QuantizeLegacyScalar(T, x, y, 1, RoundingVariant::kPlain);
+    if (!QuantizeBlock<W, T, kFlag>(x, y, fma, &md)) {
+      QuantizeLegacyScalar(T, x, y, 1, fma ? RoundingVariant::kFma : RoundingVariant::kPlain);
       md = 1;
     }
     if (!SameBlock<T>(y, stored)) return false;
     if constexpr (kTrip) {
       const bool may_change = (Reduce<W>(may, OrOp()) & 0x80000000u) != 0;
-      changed[i] = may_change ? TripEffectOf<W, T, kFlag>(x, stored) : kTripKeeps;
+      changed[i] = may_change ? TripEffectOf<W, T, kFlag>(x, stored, fma) : kTripKeeps;
     }
     if constexpr (kFlag) may_differ[i] = md;
   }
@@ -145,46 +146,46 @@ PB_INLINE bool FusedRow(const uint8_t* src, const uint8_t* stored, int64_t nb, u
 
 template <int W, GgmlType T>
 PB_INLINE bool Fused(const uint8_t* src, const uint8_t* stored, int64_t nb, uint8_t* ch,
-                     uint8_t* md) {
+                     uint8_t* md, bool fma) {
   if constexpr (T != GgmlType::kQ8_0) {  // Q8_0 has no FMA variant, so never flags
-    if (md && ch) return FusedRow<W, T, true, true>(src, stored, nb, ch, md);
-    if (md) return FusedRow<W, T, true, false>(src, stored, nb, ch, md);
+    if (md && ch) return FusedRow<W, T, true, true>(src, stored, nb, ch, md, fma);
+    if (md) return FusedRow<W, T, true, false>(src, stored, nb, ch, md, fma);
   }
-  if (ch) return FusedRow<W, T, false, true>(src, stored, nb, ch, md);
-  return FusedRow<W, T, false, false>(src, stored, nb, ch, md);
+  if (ch) return FusedRow<W, T, false, true>(src, stored, nb, ch, md, fma);
+  return FusedRow<W, T, false, false>(src, stored, nb, ch, md, fma);
 }
 
 template <int W>
 PB_INLINE bool FusedImpl(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb,
-                         uint8_t* ch, uint8_t* md) {
+                         uint8_t* ch, uint8_t* md, bool fma) {
   switch (t) {
     case GgmlType::kQ8_0:
-      return Fused<W, GgmlType::kQ8_0>(src, stored, nb, ch, md);
+      return Fused<W, GgmlType::kQ8_0>(src, stored, nb, ch, md, false);
     case GgmlType::kQ4_0:
-      return Fused<W, GgmlType::kQ4_0>(src, stored, nb, ch, md);
+      return Fused<W, GgmlType::kQ4_0>(src, stored, nb, ch, md, fma);
     case GgmlType::kQ4_1:
-      return Fused<W, GgmlType::kQ4_1>(src, stored, nb, ch, md);
+      return Fused<W, GgmlType::kQ4_1>(src, stored, nb, ch, md, fma);
     case GgmlType::kQ5_0:
-      return Fused<W, GgmlType::kQ5_0>(src, stored, nb, ch, md);
+      return Fused<W, GgmlType::kQ5_0>(src, stored, nb, ch, md, fma);
     case GgmlType::kQ5_1:
-      return Fused<W, GgmlType::kQ5_1>(src, stored, nb, ch, md);
+      return Fused<W, GgmlType::kQ5_1>(src, stored, nb, ch, md, fma);
     default:
       return false;
   }
 }
 
 bool Fused4(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb, uint8_t* ch,
-            uint8_t* md) {
-  return FusedImpl<4>(t, src, stored, nb, ch, md);
+            uint8_t* md, bool fma) {
+  return FusedImpl<4>(t, src, stored, nb, ch, md, fma);
 }
 #if PB_QUANT_WIDE
 PB_TARGET_AVX2_FMA bool Fused8(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb,
-                               uint8_t* ch, uint8_t* md) {
-  return FusedImpl<8>(t, src, stored, nb, ch, md);
+                               uint8_t* ch, uint8_t* md, bool fma) {
+  return FusedImpl<8>(t, src, stored, nb, ch, md, fma);
 }
 // Every legacy type at 16 lanes: groups of 16 blocks (quant_legacy_group16.h), the blocks a group
 // leaves and the last nb % 16 blocks one by one.
-template <GgmlType T, bool kFlag, bool kTrip>
+template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
 PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* stored, int64_t nb,
                                           uint8_t* ch, uint8_t* md) {
   constexpr int kBb = BlockBytes(T);
@@ -198,9 +199,9 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
     if constexpr (T == GgmlType::kQ8_0) {
       same = group16::Group16Q8<kTrip>(s, q, &trip, &same_trip, &redo);
     } else if constexpr (kMinMax) {
-      same = group16::Group16MinMax<T, kFlag, kTrip>(s, q, &trip, &same_trip, m, &redo);
+      same = group16::Group16MinMax<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     } else {
-      same = group16::Group16<T, kFlag, kTrip>(s, q, &trip, &same_trip, m, &redo);
+      same = group16::Group16<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     }
     if (!same) return false;
     if constexpr (kTrip) {
@@ -214,40 +215,48 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
           const typename Vec<16>::U u = WidenBf16<16>(src + 64 * b + 32 * k);
           std::memcpy(x + 16 * k, &u, sizeof u);
         }
-        ch[b] = TripEffectOf<16, T, kFlag>(x, stored + kBb * b);
+        ch[b] = TripEffectOf<16, T, kFlag>(x, stored + kBb * b, kFma);
       }
     }
 
     for (; redo != 0; redo &= redo - 1) {
       const int64_t b = i + __builtin_ctz(redo);
       if (!FusedRow<16, T, kFlag, kTrip>(src + 64 * b, stored + kBb * b, 1,
-                                         kTrip ? ch + b : nullptr, kFlag ? md + b : nullptr)) {
+                                         kTrip ? ch + b : nullptr, kFlag ? md + b : nullptr,
+                                         kFma)) {
         return false;
       }
     }
   }
   return FusedRow<16, T, kFlag, kTrip>(src + 64 * i, stored + kBb * i, nb - i,
-                                       kTrip ? ch + i : nullptr, kFlag ? md + i : nullptr);
+                                       kTrip ? ch + i : nullptr, kFlag ? md + i : nullptr, kFma);
+}
+
+template <GgmlType T, bool kFma>
+PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* stored, int64_t nb,
+                                          uint8_t* ch, uint8_t* md) {
+  if constexpr (T != GgmlType::kQ8_0) {
+    if (md && ch) return Grouped16<T, true, true, kFma>(src, stored, nb, ch, md);
+    if (md) return Grouped16<T, true, false, kFma>(src, stored, nb, ch, md);
+  }
+  if (ch) return Grouped16<T, false, true, kFma>(src, stored, nb, ch, md);
+  return Grouped16<T, false, false, kFma>(src, stored, nb, ch, md);
 }
 
 template <GgmlType T>
 PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* stored, int64_t nb,
-                                          uint8_t* ch, uint8_t* md) {
-  if constexpr (T != GgmlType::kQ8_0) {
-    if (md && ch) return Grouped16<T, true, true>(src, stored, nb, ch, md);
-    if (md) return Grouped16<T, true, false>(src, stored, nb, ch, md);
-  }
-  if (ch) return Grouped16<T, false, true>(src, stored, nb, ch, md);
-  return Grouped16<T, false, false>(src, stored, nb, ch, md);
+                                          uint8_t* ch, uint8_t* md, bool fma) {
+  if (fma) return Grouped16<T, true>(src, stored, nb, ch, md);
+  return Grouped16<T, false>(src, stored, nb, ch, md);
 }
 
 PB_TARGET_AVX512 bool Fused16(GgmlType t, const uint8_t* src, const uint8_t* stored, int64_t nb,
-                              uint8_t* ch, uint8_t* md) {
-  if (t == GgmlType::kQ8_0) return Grouped16<GgmlType::kQ8_0>(src, stored, nb, ch, md);
-  if (t == GgmlType::kQ4_0) return Grouped16<GgmlType::kQ4_0>(src, stored, nb, ch, md);
-  if (t == GgmlType::kQ5_0) return Grouped16<GgmlType::kQ5_0>(src, stored, nb, ch, md);
-  if (t == GgmlType::kQ4_1) return Grouped16<GgmlType::kQ4_1>(src, stored, nb, ch, md);
-  if (t == GgmlType::kQ5_1) return Grouped16<GgmlType::kQ5_1>(src, stored, nb, ch, md);
+                              uint8_t* ch, uint8_t* md, bool fma) {
+  if (t == GgmlType::kQ8_0) return Grouped16<GgmlType::kQ8_0, false>(src, stored, nb, ch, md);
+  if (t == GgmlType::kQ4_0) return Grouped16<GgmlType::kQ4_0>(src, stored, nb, ch, md, fma);
+  if (t == GgmlType::kQ5_0) return Grouped16<GgmlType::kQ5_0>(src, stored, nb, ch, md, fma);
+  if (t == GgmlType::kQ4_1) return Grouped16<GgmlType::kQ4_1>(src, stored, nb, ch, md, fma);
+  if (t == GgmlType::kQ5_1) return Grouped16<GgmlType::kQ5_1>(src, stored, nb, ch, md, fma);
   return false;
 }
 #endif
@@ -255,14 +264,15 @@ PB_TARGET_AVX512 bool Fused16(GgmlType t, const uint8_t* src, const uint8_t* sto
 }  // namespace
 
 bool FusedLegacyCheckBf16(GgmlType type, const uint8_t* src, const uint8_t* stored, int64_t nb,
-                          uint8_t* changed, uint8_t* may_differ) {
+                          uint8_t* changed, uint8_t* may_differ, RoundingVariant variant) {
   if (type == GgmlType::kQ8_0) may_differ = nullptr;
+  const bool fma = variant == RoundingVariant::kFma;
 #if PB_QUANT_WIDE
   const int w = LegacyKernelWidth();
-  if (w == 16) return Fused16(type, src, stored, nb, changed, may_differ);
-  if (w == 8) return Fused8(type, src, stored, nb, changed, may_differ);
+  if (w == 16) return Fused16(type, src, stored, nb, changed, may_differ, fma);
+  if (w == 8) return Fused8(type, src, stored, nb, changed, may_differ, fma);
 #endif
-  return Fused4(type, src, stored, nb, changed, may_differ);
+  return Fused4(type, src, stored, nb, changed, may_differ, fma);
 }
 
 }  // namespace provbadge::verifier::quant_internal

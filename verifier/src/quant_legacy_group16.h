@@ -201,19 +201,27 @@ PB_G16 __mmask16 QuantsDiffer(__m512i q0, __m512i q1, const uint8_t* s) {
   return ne | _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
 }
 
+// x*id + c rounded as the variant rounds it: the product then the sum (plain) or one fma.
+template <bool kFma>
+PB_G16 __m512 MulAdd(__m512 x, __m512 id, __m512 c) {
+  if constexpr (kFma) return _mm512_fmadd_ps(x, id, c);
+  return _mm512_add_ps(_mm512_mul_ps(x, id), c);
+}
+
 // Nonzero when the quants of one block of T (Q4_0, Q5_0; weights x0 = 0..15, x1 = 16..31 as
 // binary32 bits, inverse scale idb in every lane) differ from the stored ones at s (past the
-// scale): x*id + 8.5 (16.5) then truncation, compared with the stored bytes widened to 32-bit
-// lanes. kFlag: *edge gets the FmaEdge lanes.
-template <GgmlType T, bool kFlag>
+// scale): x*id + 8.5 (16.5), rounded as the variant kFma rounds it, then truncation, compared
+// with the stored bytes widened to 32-bit lanes. kFlag: *edge gets the FmaEdge lanes (where the
+// other variant may round differently: FmaEdge's bound holds for either variant's v).
+template <GgmlType T, bool kFlag, bool kFma>
 PB_G16 __mmask16 SignedQuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s,
                                     __mmask16* edge) {
   constexpr bool kQ5 = T == GgmlType::kQ5_0;
   const __m512i x[2] = {x0, x1};
   __m512i q[2];
   for (int k = 0; k < 2; ++k) {
-    const __m512 v = _mm512_add_ps(_mm512_mul_ps(_mm512_castsi512_ps(x[k]), idb),
-                                   _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
+    const __m512 v =
+        MulAdd<kFma>(_mm512_castsi512_ps(x[k]), idb, _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
     q[k] = _mm512_min_epi32(_mm512_cvttps_epi32(v), _mm512_set1_epi32(kQ5 ? 31 : 15));
     if constexpr (kFlag) *edge |= FmaEdge(v);
   }
@@ -240,8 +248,8 @@ struct HeldWeights {
 // Bits b of may_trip: the f16 trip changes a weight of block b (exactly; sets bit b of *trip),
 // and where scale_kept says d and id stay, do the tripped weights give the stored quants too (no
 // FmaEdge lane either; sets bit b of *same)? x as the group kernel of T holds the weights;
-// stored: the 16 blocks of kBb bytes.
-template <GgmlType T, bool kFlag, int kBb, typename Weights>
+// stored: the 16 blocks of kBb bytes. kFma: the quants rounded as the FMA variant (Q4_0, Q5_0).
+template <GgmlType T, bool kFlag, bool kFma, int kBb, typename Weights>
 PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, __m512 id,
                        const uint8_t* stored, uint32_t* trip, uint32_t* same) {
   for (; may_trip != 0; may_trip &= may_trip - 1) {
@@ -259,7 +267,9 @@ PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, __m5
       if (Q8QuantsDiffer(t0, t1, idb, s) == 0) *same |= 1u << b;
     } else {
       __mmask16 edge = 0;
-      if (SignedQuantsDiffer<T, kFlag>(t0, t1, idb, s, &edge) == 0 && edge == 0) *same |= 1u << b;
+      if (SignedQuantsDiffer<T, kFlag, kFma>(t0, t1, idb, s, &edge) == 0 && edge == 0) {
+        *same |= 1u << b;
+      }
     }
   }
 }
@@ -286,8 +296,9 @@ PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint
 // a quant differs in a group with such a block); for the others may_differ[b] (kFlag, Q4_0/Q5_0)
 // and, with kTrip, bit b of *trip (the f16 trip changes a weight of block b, exactly) and of
 // *same (it does, and the tripped weights quantize to the stored block too: TripKeepsScale, then
-// SignedQuantsDiffer on them with no FmaEdge lane) are set.
-template <GgmlType T, bool kFlag, bool kTrip>
+// SignedQuantsDiffer on them with no FmaEdge lane) are set. kFma: the blocks as the FMA
+// variant quantizes them (may_differ then flags where the plain one may differ).
+template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
 PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
                     uint8_t* may_differ, uint32_t* redo) {
   static_assert(T == GgmlType::kQ4_0 || T == GgmlType::kQ5_0, "Q8_0 has Group16Q8");
@@ -338,12 +349,12 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
   for (int b = 0; b < 16; ++b) {
     const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
     __mmask16 edge = 0;
-    ne |= SignedQuantsDiffer<T, kFlag>(x[b][0], x[b][1], idb, stored + kBb * b + 2, &edge);
+    ne |= SignedQuantsDiffer<T, kFlag, kFma>(x[b][0], x[b][1], idb, stored + kBb * b + 2, &edge);
     if constexpr (kFlag) may_differ[b] = edge != 0;
   }
   if constexpr (kTrip)
-    TripBlocks<T, kFlag, kBb>(may_trip, TripKeepsScale(amax), HeldWeights{x}, id, stored, trip,
-                              same);
+    TripBlocks<T, kFlag, kFma, kBb>(may_trip, TripKeepsScale(amax), HeldWeights{x}, id, stored,
+                                    trip, same);
   return GroupVerdict(safe, bad_scale, ne, redo);
 }
 
@@ -359,7 +370,8 @@ PB_G16 __m512i Ordered(__m512i u) {
 // q = (int)((x - min)*id + 0.5) (clamped to 15 for Q4_1). Declined as MinMaxBlock declines: a
 // NaN or infinity (a key beyond the infinities'), a zero max or min, a range neither 0 nor in
 // [2^-100, FLT_MAX]. *same is left as is: the caller judges every block the trip changes.
-template <GgmlType T, bool kFlag, bool kTrip>
+// kFma: (x - min)*id + 0.5 as one fma (the FMA variant).
+template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
 PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
                           [[maybe_unused]] uint32_t* same, uint8_t* may_differ, uint32_t* redo) {
   constexpr bool kQ5 = T == GgmlType::kQ5_1;
@@ -406,9 +418,8 @@ PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* t
     __m512i q[2];
     __mmask16 edge = 0;
     for (int k = 0; k < 2; ++k) {
-      const __m512 v =
-          _mm512_add_ps(_mm512_mul_ps(_mm512_sub_ps(_mm512_castsi512_ps(x[b][k]), minb), idb),
-                        _mm512_set1_ps(0.5f));
+      const __m512 v = MulAdd<kFma>(_mm512_sub_ps(_mm512_castsi512_ps(x[b][k]), minb), idb,
+                                    _mm512_set1_ps(0.5f));
       q[k] = _mm512_cvttps_epi32(v);
       if constexpr (kFlag) edge |= FmaEdge(v);
       if constexpr (!kQ5) q[k] = _mm512_min_epi32(q[k], _mm512_set1_epi32(15));

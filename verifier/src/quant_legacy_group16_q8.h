@@ -75,8 +75,8 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
     ne |= Q8QuantsDiffer(x(b, 0), x(b, 1), idb, stored + kBb * b + 2);
   }
   if constexpr (kTrip) {
-    TripBlocks<GgmlType::kQ8_0, false, kBb>(may_trip, TripKeepsScale(amax), x, id, stored, trip,
-                                            same);
+    TripBlocks<GgmlType::kQ8_0, false, false, kBb>(may_trip, TripKeepsScale(amax), x, id, stored,
+                                                   trip, same);
   }
   return GroupVerdict(safe, bad_scale, ne != 0, redo);
 }
