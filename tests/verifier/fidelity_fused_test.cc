@@ -1,9 +1,12 @@
 // The fidelity check's fused fast path against the scalar ports, at every kernel width:
 // FusedLegacyCheckBf16 (quant_legacy_fused.cc: bf16 -> f32, f16-trip test, quantization and
-// compare in one pass) gives the scalar port's verdict, the exact f16-trip block flags and
-// QuantizeRowRefPlainFlagged's FMA flags; FusedRowChecker::Clean is true exactly when every
-// evaluated candidate, quantized in full by the scalar port, reproduces the stored row; the
-// inline binary16 rounding of the block scales equals Fp32ToFp16.
+// compare in one pass) gives the scalar port's verdict for files of either rounding variant,
+// the exact f16-trip block flags and sound flags of the other variant (every block where it
+// differs, within QuantizeLegacy's flags; exactly those blocks in the AVX-512 group kernel);
+// FusedRowChecker::Clean is true exactly when every evaluated candidate, quantized in full by
+// the scalar port, reproduces the stored row, and with the FMA candidate primary it reports
+// exactly candidate 0's mismatching blocks; the inline binary16 rounding of the block scales
+// equals Fp32ToFp16.
 #include <catch2/catch.hpp>
 
 #include <array>
@@ -143,7 +146,9 @@ void CheckKernelRow(GgmlType type, RoundingVariant variant, const Row& row,
     }
     if (trip_changes) ++trip_blocks[changed[b] == quant_internal::kTripSame];
     if (type == GgmlType::kQ8_0) continue;
-    CHECK(may[b] == ref_may[b]);
+    // Flagged: every block where the other variant differs, and only blocks that
+    // QuantizeLegacy's flags (FmaWatch) name too.
+    CHECK(may[b] <= ref_may[b]);
     if (std::memcmp(&stored[b * bb], &alt[b * bb], bb) != 0) CHECK(may[b] == 1);
   }
   // One changed byte anywhere (the last block included) fails the row.
@@ -188,6 +193,42 @@ TEST_CASE("fused legacy check: the scalar port's verdict and exact block flags a
   std::vector<uint8_t> src(64), stored(144);
   CHECK(!quant_internal::FusedLegacyCheckBf16(GgmlType::kQ4_K, src.data(), stored.data(), 1,
                                               nullptr, nullptr));
+}
+
+TEST_CASE("group kernel: on checkpoint-like rows, flags exactly where the other variant differs",
+          "[quant][fused]") {
+  WidthGuard guard;
+  if (!SetQuantKernelLanes(16)) return;
+  std::mt19937 rng(61);
+  int differing = 0;
+  for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ4_1, GgmlType::kQ5_1}) {
+    constexpr int nb = 64;  // four groups, no tail
+    Row row = MakeRow(nb, 0, rng);
+    if (type == GgmlType::kQ4_0 || type == GgmlType::kQ5_0) {
+      for (int b = 0; b < nb; b += 3) {
+        const Row special = VariantsDifferBlock(type, rng);
+        std::copy(special.src.begin(), special.src.end(), row.src.begin() + b * 64);
+        std::copy(special.x.begin(), special.x.end(), row.x.begin() + b * 32);
+      }
+    }
+    const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
+    for (RoundingVariant v : {RoundingVariant::kPlain, RoundingVariant::kFma}) {
+      INFO("type " << static_cast<int>(type) << " variant " << static_cast<int>(v));
+      const std::vector<uint8_t> stored = Scalar(type, row.x, v);
+      const std::vector<uint8_t> alt =
+          Scalar(type, row.x,
+                 v == RoundingVariant::kFma ? RoundingVariant::kPlain : RoundingVariant::kFma);
+      std::vector<uint8_t> may(nb, 7);
+      REQUIRE(quant_internal::FusedLegacyCheckBf16(type, row.src.data(), stored.data(), nb, nullptr,
+                                                   may.data(), v));
+      for (int b = 0; b < nb; ++b) {
+        const bool differs = std::memcmp(&stored[b * bb], &alt[b * bb], bb) != 0;
+        CHECK(may[b] == (differs ? 1 : 0));
+        differing += differs;
+      }
+    }
+  }
+  CHECK(differing > 20);
 }
 
 TEST_CASE("fused row checker: clean exactly when every evaluated candidate reproduces the row",

@@ -2,8 +2,10 @@
 // at once) through FusedLegacyCheckBf16 at every width: on rows of several groups whose blocks are
 // of random kinds (each edge of the kernel's arguments: ties, f16-subnormal and overflowing
 // scales, the 2^-100 limit, NaN/infinity declined to the scalar port, Q4_0's largest magnitude
-// at both signs in either order, signed zeros), the verdict, the f16-trip flags and the FMA
-// flags are the scalar port's, and one changed byte in any block of a group fails the row.
+// at both signs in either order, signed zeros), for stored blocks of either rounding variant,
+// the verdict and the f16-trip flags are the scalar port's, the other variant is flagged wherever
+// it differs (and only where QuantizeLegacy flags too), and one changed byte in any block of a
+// group fails the row.
 #include <catch2/catch.hpp>
 
 #include <cstring>
@@ -126,6 +128,10 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
                                                      trip_only.data(), nullptr, v));
         std::vector<float> x16(x.size());
         for (size_t i = 0; i < x.size(); ++i) x16[i] = Fp16ToFp32(Fp32ToFp16(x[i]));
+        const RoundingVariant other =
+            v == RoundingVariant::kFma ? RoundingVariant::kPlain : RoundingVariant::kFma;
+        std::vector<uint8_t> alt(nb * bb);
+        REQUIRE(QuantizeRowRefScalar(type, x.data(), nb * 32, other, alt.data()));
         std::vector<uint8_t> plain16(nb * bb), fma16(nb * bb), own16(nb * bb);
         REQUIRE(QuantizeRowRefScalar(type, x16.data(), nb * 32, v, own16.data()));
         REQUIRE(QuantizeRowRefScalar(type, x16.data(), nb * 32, RoundingVariant::kPlain,
@@ -143,7 +149,11 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
             CHECK(std::memcmp(&own16[b * bb], &stored[b * bb], bb) == 0);
           }
           CHECK((trip_only[b] != quant_internal::kTripKeeps) == trip);
-          if (type != GgmlType::kQ8_0) CHECK(may[b] == ref_may[b]);
+          if (type == GgmlType::kQ8_0) continue;
+          // Flagged: every block where the other variant differs, and only blocks that
+          // QuantizeLegacy's flags (FmaWatch) name too.
+          CHECK(may[b] <= ref_may[b]);
+          if (std::memcmp(&alt[b * bb], &stored[b * bb], bb) != 0) CHECK(may[b] == 1);
         }
         // A changed bit in the scale or a random quant byte of any block fails the row.
         for (int b = 0; b < nb; ++b) {

@@ -68,10 +68,11 @@ void QuantizeLegacyScalar(GgmlType type, const float* x, uint8_t* y, int64_t nb,
 // x is the 32 * nb little-endian bf16 values at `src` as binary32 (no row of x is formed).
 // False at the first block that differs (the outputs are then unspecified); when true,
 // changed[b] (if not null) says what the f16 trip x16 = Fp16ToFp32(Fp32ToFp16(x)) does to block
-// b (TripEffect), and may_differ[b] (if not null; ignored for Q8_0) is the flag
-// QuantizeLegacy(type, x, y, nb, variant, may_differ) sets for block b: where the other
-// rounding variant's block may differ (for kPlain, QuantizeRowRefPlainFlagged's flag). Q8_0 has
-// one rounding: its variant is ignored. Any other type: false.
+// b (TripEffect), and may_differ[b] (if not null; ignored for Q8_0) is 1 where the other
+// rounding variant's block may differ: at least where it does, at most where
+// QuantizeLegacy(type, x, y, nb, variant, may_differ) flags (FmaWatch); the AVX-512 group kernel
+// flags exactly where the other variant's truncations differ. Q8_0 has one rounding: its variant
+// is ignored. Any other type: false.
 enum TripEffect : uint8_t {
   kTripKeeps = 0,    // x16 == x in every weight of the block
   kTripSame = 1,     // x16 != x, yet the variant's quantization of x16 is the stored block too

@@ -8,6 +8,12 @@
 // widened to 32-bit lanes (no packing, no store to reload). Q4_1/Q5_1 go the same way with two
 // trees (Group16MinMax). The helpers here also serve Group16Q8 (Q8_0 roundf as RoundHalfAway).
 //
+// Either rounding variant is checked (kFma: x*id + c as one fma, a file the FMA build made).
+// The flags (may_differ) are exact: the other variant's x*id + c is rounded too and its
+// truncation compared lane by lane (the scale does not depend on the variant), so a block is
+// flagged only where the other variant's levels differ (or, before the clamp, its truncation):
+// in files of either variant the caller re-derives only those blocks.
+//
 // Q4_0's and Q5_0's `max` (the first value of largest magnitude) comes from the same integer
 // maximum: a bf16 value widened to binary32 has 16 zero low bits, so each lane's key is |u| | (31 -
 // j) << 1 | sign, whose maximum carries |max| in the high bits, the first position among equal
@@ -151,23 +157,6 @@ PB_G16 __mmask16 TripKeepsScale(__m512i amax) {
          _mm512_cmple_epi32_mask(amax, _mm512_set1_epi32(0x477f0000));
 }
 
-// Lanes where FmaWatch flags v (v finite): max(|v - l - 1/2|, 1/2 - v, v - 63.5) >= 1/2 - 2^-14
-// with l = trunc(v). Its terms, rounded as FmaWatch computes them: v - l is exact (the fraction
-// f), f - 1/2 and v - 63.5 are exact where they reach the bound, and 1/2 - f >= 1/2 - 2^-14
-// exactly for f <= T = 0x1.001p-14 (bits 0x38800800; 1/2 - v the same for 0 <= v < 1, and
-// f < 0 for v < 0). So the lane is not flagged iff T < f < 1 - 2^-14 and v < 64 - 2^-14: two
-// unsigned compares of bits (a negative f or v has bit 31 set), f from one vreduceps (v minus
-// its truncation, exact). FmaEdgeMatchesWatch (tests) checks it for every |v| <= 128.
-PB_G16 __mmask16 FmaEdge(__m512 v) {
-  const __m512i f = _mm512_castps_si512(_mm512_reduce_ps(v, _MM_FROUND_TO_ZERO));
-  const __mmask16 below =
-      _mm512_cmplt_epu32_mask(_mm512_castps_si512(v), _mm512_set1_epi32(0x427ffff0));
-  const __mmask16 inside =
-      _mm512_mask_cmplt_epu32_mask(below, _mm512_sub_epi32(f, _mm512_set1_epi32(0x38800801)),
-                                   _mm512_set1_epi32(0x3f7ffc00 - 0x38800801));
-  return static_cast<__mmask16>(~inside);
-}
-
 // *id = 1/d (0 where d is 0), and the blocks whose stored fp16 scale (the first two bytes of each
 // of the 16 blocks of kBb bytes at `stored`) is not d's.
 template <int kBb>
@@ -211,19 +200,23 @@ PB_G16 __m512 MulAdd(__m512 x, __m512 id, __m512 c) {
 // Nonzero when the quants of one block of T (Q4_0, Q5_0; weights x0 = 0..15, x1 = 16..31 as
 // binary32 bits, inverse scale idb in every lane) differ from the stored ones at s (past the
 // scale): x*id + 8.5 (16.5), rounded as the variant kFma rounds it, then truncation, compared
-// with the stored bytes widened to 32-bit lanes. kFlag: *edge gets the FmaEdge lanes (where the
-// other variant may round differently: FmaEdge's bound holds for either variant's v).
+// with the stored bytes widened to 32-bit lanes. kFlag: *other gets the lanes where the other
+// variant's truncation differs (before the clamp to NMAX: a superset of the lanes whose levels
+// differ, all of them within 2^-14 of an integer, i.e. among FmaWatch's lanes).
 template <GgmlType T, bool kFlag, bool kFma>
 PB_G16 __mmask16 SignedQuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s,
-                                    __mmask16* edge) {
+                                    __mmask16* other) {
   constexpr bool kQ5 = T == GgmlType::kQ5_0;
   const __m512i x[2] = {x0, x1};
+  const __m512 bias = _mm512_set1_ps(kQ5 ? 16.5f : 8.5f);
   __m512i q[2];
   for (int k = 0; k < 2; ++k) {
-    const __m512 v =
-        MulAdd<kFma>(_mm512_castsi512_ps(x[k]), idb, _mm512_set1_ps(kQ5 ? 16.5f : 8.5f));
-    q[k] = _mm512_min_epi32(_mm512_cvttps_epi32(v), _mm512_set1_epi32(kQ5 ? 31 : 15));
-    if constexpr (kFlag) *edge |= FmaEdge(v);
+    const __m512 xk = _mm512_castsi512_ps(x[k]);
+    const __m512i t = _mm512_cvttps_epi32(MulAdd<kFma>(xk, idb, bias));
+    q[k] = _mm512_min_epi32(t, _mm512_set1_epi32(kQ5 ? 31 : 15));
+    if constexpr (kFlag) {
+      *other |= _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(MulAdd<!kFma>(xk, idb, bias)), t);
+    }
   }
   return QuantsDiffer<kQ5>(q[0], q[1], s);
 }
@@ -247,8 +240,9 @@ struct HeldWeights {
 };
 // Bits b of may_trip: the f16 trip changes a weight of block b (exactly; sets bit b of *trip),
 // and where scale_kept says d and id stay, do the tripped weights give the stored quants too (no
-// FmaEdge lane either; sets bit b of *same)? x as the group kernel of T holds the weights;
-// stored: the 16 blocks of kBb bytes. kFma: the quants rounded as the FMA variant (Q4_0, Q5_0).
+// lane where the other variant's truncation differs either; sets bit b of *same)? x as the group
+// kernel of T holds the weights; stored: the 16 blocks of kBb bytes. kFma: the quants rounded as
+// the FMA variant (Q4_0, Q5_0).
 template <GgmlType T, bool kFlag, bool kFma, int kBb, typename Weights>
 PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, __m512 id,
                        const uint8_t* stored, uint32_t* trip, uint32_t* same) {
@@ -266,8 +260,8 @@ PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, __m5
     if constexpr (T == GgmlType::kQ8_0) {
       if (Q8QuantsDiffer(t0, t1, idb, s) == 0) *same |= 1u << b;
     } else {
-      __mmask16 edge = 0;
-      if (SignedQuantsDiffer<T, kFlag, kFma>(t0, t1, idb, s, &edge) == 0 && edge == 0) {
+      __mmask16 other = 0;
+      if (SignedQuantsDiffer<T, kFlag, kFma>(t0, t1, idb, s, &other) == 0 && other == 0) {
         *same |= 1u << b;
       }
     }
@@ -296,8 +290,8 @@ PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint
 // a quant differs in a group with such a block); for the others may_differ[b] (kFlag, Q4_0/Q5_0)
 // and, with kTrip, bit b of *trip (the f16 trip changes a weight of block b, exactly) and of
 // *same (it does, and the tripped weights quantize to the stored block too: TripKeepsScale, then
-// SignedQuantsDiffer on them with no FmaEdge lane) are set. kFma: the blocks as the FMA
-// variant quantizes them (may_differ then flags where the plain one may differ).
+// SignedQuantsDiffer on them, the other variant's truncations the same) are set. kFma: the
+// blocks as the FMA variant quantizes them (may_differ then flags where the plain one differs).
 template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
 PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
                     uint8_t* may_differ, uint32_t* redo) {
@@ -348,9 +342,9 @@ PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, u
   __mmask16 ne = 0;  // quants that differ, any block
   for (int b = 0; b < 16; ++b) {
     const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    __mmask16 edge = 0;
-    ne |= SignedQuantsDiffer<T, kFlag, kFma>(x[b][0], x[b][1], idb, stored + kBb * b + 2, &edge);
-    if constexpr (kFlag) may_differ[b] = edge != 0;
+    __mmask16 other = 0;
+    ne |= SignedQuantsDiffer<T, kFlag, kFma>(x[b][0], x[b][1], idb, stored + kBb * b + 2, &other);
+    if constexpr (kFlag) may_differ[b] = other != 0;
   }
   if constexpr (kTrip)
     TripBlocks<T, kFlag, kFma, kBb>(may_trip, TripKeepsScale(amax), HeldWeights{x}, id, stored,
@@ -418,10 +412,12 @@ PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* t
     __m512i q[2];
     __mmask16 edge = 0;
     for (int k = 0; k < 2; ++k) {
-      const __m512 v = MulAdd<kFma>(_mm512_sub_ps(_mm512_castsi512_ps(x[b][k]), minb), idb,
-                                    _mm512_set1_ps(0.5f));
-      q[k] = _mm512_cvttps_epi32(v);
-      if constexpr (kFlag) edge |= FmaEdge(v);
+      const __m512 xm = _mm512_sub_ps(_mm512_castsi512_ps(x[b][k]), minb);
+      q[k] = _mm512_cvttps_epi32(MulAdd<kFma>(xm, idb, _mm512_set1_ps(0.5f)));
+      if constexpr (kFlag) {  // the other variant's truncation differs (before the clamp)
+        const __m512 vo = MulAdd<!kFma>(xm, idb, _mm512_set1_ps(0.5f));
+        edge |= _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(vo), q[k]);
+      }
       if constexpr (!kQ5) q[k] = _mm512_min_epi32(q[k], _mm512_set1_epi32(15));
     }
     ne |= QuantsDiffer<kQ5>(q[0], q[1], s);
