@@ -1,6 +1,6 @@
-// The AVX-512 group kernel of the fused check (quant_legacy_group16.h: 16 Q8_0, Q4_0 or Q5_0 blocks
-// at once) through FusedLegacyCheckBf16 at every width: on rows of several groups whose blocks are
-// of random kinds (each edge of the kernel's arguments: ties, f16-subnormal and overflowing
+// The AVX-512 group kernels of the fused check (quant_legacy_group16*.h: 16 blocks of a legacy
+// type at once) through FusedLegacyCheckBf16 at every width: on rows of several groups whose blocks
+// are of random kinds (each edge of the kernel's arguments: ties, f16-subnormal and overflowing
 // scales, the 2^-100 limit, NaN/infinity declined to the scalar port, Q4_0's largest magnitude
 // at both signs in either order, signed zeros), for stored blocks of either rounding variant,
 // the verdict and the f16-trip flags are the scalar port's, the other variant is flagged wherever

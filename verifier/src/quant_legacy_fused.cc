@@ -6,12 +6,14 @@
 // stored block; for a block the trip changes, the block kernel once more on the tripped weights
 // (TripVerdict), so that the caller re-derives the f16 path's blocks only where that differs.
 // No row of floats or quantized bytes is formed. Widths and dispatch as
-// QuantizeLegacy (LegacyKernelWidth). At 16 lanes every type goes 16 blocks at a time
-// through quant_legacy_group16.h and quant_legacy_group16_q8.h (Grouped16), the blocks it declines
-// through the per-block path.
+// QuantizeLegacy (LegacyKernelWidth). At 16 lanes every type goes 16 blocks at a time through
+// the group kernels (Grouped16: quant_legacy_group16.h, _q8.h and _signed.h), the blocks they
+// decline through the per-block path. Either rounding variant can be the one checked (a file
+// the plain or the FMA build made); the flags then name the other's blocks.
 #include "quant_legacy_block.h"
 #include "quant_legacy_group16.h"
 #include "quant_legacy_group16_q8.h"
+#include "quant_legacy_group16_signed.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "the fused check loads little-endian 16-bit values directly"
@@ -201,7 +203,7 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
     } else if constexpr (kMinMax) {
       same = group16::Group16MinMax<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     } else {
-      same = group16::Group16<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
+      same = group16::Group16Signed<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     }
     if (!same) return false;
     if constexpr (kTrip) {

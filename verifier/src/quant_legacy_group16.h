@@ -1,12 +1,15 @@
-// The AVX-512 fused check of 16 Q4_0 or Q5_0 blocks at once from a bf16 source (Group16), the
-// fast path of quant_legacy_fused.cc's 16-lane FusedRow. The per-block work that is not
-// element-wise is done for the 16 blocks together: one reduction tree gives the 16 block maxima
-// in one vector (MaxTree), one vector division each gives the 16 scales d and inverses id, their
-// binary16 bits are formed in lanes (Fp16BitsV) and compared with the 16 stored scales (one
-// gather). Per block remain the element-wise rounding with the broadcast id (the scalar port's
-// operations: q4_0/q5_0 x*id + 8.5 (16.5) then truncation) and compares with the stored quants
-// widened to 32-bit lanes (no packing, no store to reload). Q4_1/Q5_1 go the same way with two
-// trees (Group16MinMax). The helpers here also serve Group16Q8 (Q8_0 roundf as RoundHalfAway).
+// The AVX-512 fused check of 16 legacy blocks at once from a bf16 source (the group kernels),
+// the fast path of quant_legacy_fused.cc's 16-lane FusedRow: the helpers every group kernel
+// shares, and Group16MinMax (Q4_1, Q5_1). The per-block work that is not element-wise is done
+// for the 16 blocks together: a reduction tree gives the 16 block extremes in one vector
+// (MaxTree), one vector division each gives the 16 scales d and inverses id, their binary16 bits
+// are formed in lanes (Fp16BitsV) and compared with the 16 stored scales (one gather). Per block
+// remain the element-wise rounding with the broadcast id (the scalar port's operations) and the
+// compare with the stored quants.
+//
+// The other kernels: Q8_0 in quant_legacy_group16_q8.h (Group16Q8), Q4_0 and Q5_0 in
+// quant_legacy_group16_signed.h (Group16Signed). Both keep the bf16 words as loaded, take the
+// block extremes from one tree of 16-bit maxima, and widen the weights only for the rounding.
 //
 // Either rounding variant is checked (kFma: x*id + c as one fma, a file the FMA build made).
 // The flags (may_differ) are exact: the other variant's x*id + c is rounded too and its
@@ -14,24 +17,22 @@
 // flagged only where the other variant's levels differ (or, before the clamp, its truncation):
 // in files of either variant the caller re-derives only those blocks.
 //
-// Q4_0's and Q5_0's `max` (the first value of largest magnitude) comes from the same integer
-// maximum: a bf16 value widened to binary32 has 16 zero low bits, so each lane's key is |u| | (31 -
-// j) << 1 | sign, whose maximum carries |max| in the high bits, the first position among equal
-// magnitudes, and that value's sign in bit 0.
-//
 // The f16 trip (kTrip, the bf16 -> f16 -> f32 candidates): the blocks it may change come from
-// the block extremes (one minimum tree of |u| - 1 and the maximum); only those are tripped, by
-// the hardware conversions (TripHw), and, where the scale provably stays (TripKeepsScale), their
-// tripped weights are compared with the stored quants on the spot (Group16's *same).
-//
-// Q8_0 takes its own form of the same steps (Group16Q8, quant_legacy_group16_q8.h): the bf16
-// words are kept as loaded, widened by interleaving with zeros and packed back after rounding, and
-// one tree of 16-bit maxima gives both block extremes (fewer operations per block than the binary32
-// lanes of Group16).
+// the block extremes (a nonzero magnitude below 2^-14, a maximum above 65280); only those are
+// tripped, by the hardware conversions (TripHw), and, where the scale provably stays
+// (TripKeepsScale), their tripped weights are compared with the stored quants on the spot
+// (TripBlocks, the kernels' *same).
 //
 // Blocks where equality is not evident exactly as the block kernels decline them (SafeScale:
-// NaN, infinity, maximum in (0, 2^-100)) are not judged here: Group16 returns them in *redo and
-// the caller checks them one by one (FusedRow's per-block path).
+// NaN, infinity, maximum in (0, 2^-100)) are not judged here: a group kernel returns them in
+// *redo and the caller checks them one by one (FusedRow's per-block path).
+//
+// The group kernels' contract: the 16 blocks at src (bf16) against the 16 stored blocks; false
+// when a block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all
+// 16 when a quant differs in a group with such a block). For the others may_differ[b] (kFlag)
+// and, with kTrip, bit b of *trip (the f16 trip changes a weight of block b, exactly) and of
+// *same (it does, and the tripped weights quantize to the stored block too, with kFlag in the
+// other variant as well) are set.
 //
 // Private to quant_legacy_fused.cc; every function carries the AVX-512 target (the dispatch
 // checks the CPU). Thread-safety: pure functions.
@@ -62,9 +63,6 @@ struct MaxU16 {
 };
 struct MaxI32 {
   PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epi32(a, b); }
-};
-struct MinU32 {
-  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_min_epu32(a, b); }
 };
 struct MinI32 {
   PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_min_epi32(a, b); }
@@ -197,28 +195,22 @@ PB_G16 __m512 MulAdd(__m512 x, __m512 id, __m512 c) {
   return _mm512_add_ps(_mm512_mul_ps(x, id), c);
 }
 
-// Nonzero when the quants of one block of T (Q4_0, Q5_0; weights x0 = 0..15, x1 = 16..31 as
-// binary32 bits, inverse scale idb in every lane) differ from the stored ones at s (past the
-// scale): x*id + 8.5 (16.5), rounded as the variant kFma rounds it, then truncation, compared
-// with the stored bytes widened to 32-bit lanes. kFlag: *other gets the lanes where the other
-// variant's truncation differs (before the clamp to NMAX: a superset of the lanes whose levels
-// differ, all of them within 2^-14 of an integer, i.e. among FmaWatch's lanes).
-template <GgmlType T, bool kFlag, bool kFma>
-PB_G16 __mmask16 SignedQuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s,
-                                    __mmask16* other) {
-  constexpr bool kQ5 = T == GgmlType::kQ5_0;
-  const __m512i x[2] = {x0, x1};
-  const __m512 bias = _mm512_set1_ps(kQ5 ? 16.5f : 8.5f);
-  __m512i q[2];
-  for (int k = 0; k < 2; ++k) {
-    const __m512 xk = _mm512_castsi512_ps(x[k]);
-    const __m512i t = _mm512_cvttps_epi32(MulAdd<kFma>(xk, idb, bias));
-    q[k] = _mm512_min_epi32(t, _mm512_set1_epi32(kQ5 ? 31 : 15));
-    if constexpr (kFlag) {
-      *other |= _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(MulAdd<!kFma>(xk, idb, bias)), t);
-    }
+// Weights of block b as Group16Signed widens them from the bf16 words at src, with no shuffle: k =
+// 0 the even weights 0, 2, .., 30 (each word shifted up), 1 the odd ones (masked in place); widened
+// again where needed from the L1-resident source instead of kept.
+struct EvenOddWeights {
+  const uint8_t* src;
+  PB_G16 __m512i operator()(int b, int k) const {
+    const __m512i raw = _mm512_loadu_si512(src + 64 * b);
+    return k == 0 ? _mm512_slli_epi32(raw, 16)
+                  : _mm512_and_si512(raw, _mm512_set1_epi32(static_cast<int>(0xffff0000u)));
   }
-  return QuantsDiffer<kQ5>(q[0], q[1], s);
+};
+
+// 16-bit lanes in the block's order from the 32-bit results of its even (e) and odd (o)
+// weights: the low word of each lane of e, then that of o (exact for results in [-2^15, 2^15)).
+PB_G16 __m512i FoldWords(__m512i e, __m512i o) {
+  return _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xffff), e, _mm512_slli_epi32(o, 16), 0xea);
 }
 
 // Nonzero when the Q8_0 quants of one block, its weights interleaved as Group16Q8 holds them (x0:
@@ -231,21 +223,14 @@ PB_G16 __mmask32 Q8QuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_
   return _mm512_cmpneq_epi16_mask(_mm512_packs_epi32(r0, r1), q);
 }
 
-// Weights 16k..16k+15 of block b as Group16 holds them: widened from bf16 to binary32 bits once,
-// in order, and kept (spilled: 16 blocks do not fit in registers; measured no slower than
-// widening again for these kernels).
-struct HeldWeights {
-  const __m512i (*x)[2];
-  PB_G16 __m512i operator()(int b, int k) const { return x[b][k]; }
-};
 // Bits b of may_trip: the f16 trip changes a weight of block b (exactly; sets bit b of *trip),
-// and where scale_kept says d and id stay, do the tripped weights give the stored quants too (no
-// lane where the other variant's truncation differs either; sets bit b of *same)? x as the group
-// kernel of T holds the weights; stored: the 16 blocks of kBb bytes. kFma: the quants rounded as
-// the FMA variant (Q4_0, Q5_0).
-template <GgmlType T, bool kFlag, bool kFma, int kBb, typename Weights>
-PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, __m512 id,
-                       const uint8_t* stored, uint32_t* trip, uint32_t* same) {
+// and where scale_kept says d and id stay, do the tripped weights give the stored quants too
+// (differ(t0, t1, id_b, quants of block b) false: they do, and the other variant's too where
+// flags are asked for; sets bit b of *same)? x as the group kernel holds the weights; stored:
+// the 16 blocks of kBb bytes.
+template <int kBb, typename Weights, typename Differ>
+PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, Differ differ,
+                       __m512 id, const uint8_t* stored, uint32_t* trip, uint32_t* same) {
   for (; may_trip != 0; may_trip &= may_trip - 1) {
     const int b = __builtin_ctz(may_trip);
     const __m512i x0 = x(b, 0), x1 = x(b, 1);
@@ -256,15 +241,7 @@ PB_G16 void TripBlocks(__mmask16 may_trip, __mmask16 scale_kept, Weights x, __m5
     *trip |= 1u << b;
     if ((scale_kept >> b & 1) == 0) continue;
     const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    const uint8_t* s = stored + kBb * b + 2;
-    if constexpr (T == GgmlType::kQ8_0) {
-      if (Q8QuantsDiffer(t0, t1, idb, s) == 0) *same |= 1u << b;
-    } else {
-      __mmask16 other = 0;
-      if (SignedQuantsDiffer<T, kFlag, kFma>(t0, t1, idb, s, &other) == 0 && other == 0) {
-        *same |= 1u << b;
-      }
-    }
+    if (!differ(t0, t1, idb, stored + kBb * b + 2)) *same |= 1u << b;
   }
 }
 
@@ -285,73 +262,6 @@ PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint
   return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
 }
 
-// The 16 blocks at src (bf16) against the 16 stored blocks of T (Q4_0 or Q5_0): false when a
-// block not in *redo differs. *redo: the blocks left to the caller (SafeScale false; all 16 when
-// a quant differs in a group with such a block); for the others may_differ[b] (kFlag, Q4_0/Q5_0)
-// and, with kTrip, bit b of *trip (the f16 trip changes a weight of block b, exactly) and of
-// *same (it does, and the tripped weights quantize to the stored block too: TripKeepsScale, then
-// SignedQuantsDiffer on them, the other variant's truncations the same) are set. kFma: the
-// blocks as the FMA variant quantizes them (may_differ then flags where the plain one differs).
-template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
-PB_G16 bool Group16(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
-                    uint8_t* may_differ, uint32_t* redo) {
-  static_assert(T == GgmlType::kQ4_0 || T == GgmlType::kQ5_0, "Q8_0 has Group16Q8");
-  constexpr bool kQ5 = T == GgmlType::kQ5_0;
-  constexpr int kBb = kQ5 ? 22 : 18;
-  __m512i x[16][2], m[16];
-  [[maybe_unused]] __m512i low[16];  // kTrip: the unsigned minima of |u| - 1 (zeros give 2^32 - 1)
-  for (int b = 0; b < 16; ++b) {
-    for (int k = 0; k < 2; ++k) {
-      const auto* h = reinterpret_cast<const __m256i*>(src + 64 * b + 32 * k);
-      x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(h)), 16);
-    }
-    const __m512i abs = _mm512_set1_epi32(0x7fffffff);
-    if constexpr (kTrip) {
-      const __m512i one = _mm512_set1_epi32(1);
-      low[b] = _mm512_min_epu32(_mm512_sub_epi32(_mm512_and_si512(x[b][0], abs), one),
-                                _mm512_sub_epi32(_mm512_and_si512(x[b][1], abs), one));
-    }
-    // key: |u| | (31 - j) << 1 | sign
-    const __m512i pos0 =
-        _mm512_setr_epi32(62, 60, 58, 56, 54, 52, 50, 48, 46, 44, 42, 40, 38, 36, 34, 32);
-    __m512i key[2];
-    for (int k = 0; k < 2; ++k) {
-      const __m512i pos = _mm512_sub_epi32(pos0, _mm512_set1_epi32(32 * k));
-      key[k] = _mm512_or_si512(_mm512_or_si512(_mm512_and_si512(x[b][k], abs), pos),
-                               _mm512_srli_epi32(x[b][k], 31));
-    }
-    m[b] = _mm512_max_epu32(key[0], key[1]);
-  }
-  const __m512i top = MaxTree(m);
-  const __m512i amax = _mm512_and_si512(top, _mm512_set1_epi32(0x7fff0000));
-  const __mmask16 zero = _mm512_testn_epi32_mask(amax, amax);
-  const __mmask16 safe = SafeBlocks(amax);
-  // kTrip: the blocks TripKeeps would not clear, from the block extremes: a magnitude in
-  // (0, 2^-14) (the smallest nonzero one, |u| - 1 below 2^-14 - 1) or above 65280 (amax).
-  __mmask16 may_trip = 0;
-  if constexpr (kTrip) {
-    may_trip = _mm512_cmplt_epu32_mask(MaxTree(low, MinU32()), _mm512_set1_epi32(0x387fffff)) |
-               _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000));
-  }
-  // max = +-amax with the key's sign (+0 for an all-zero block, as the reference)
-  const __m512i sign = _mm512_slli_epi32(top, 31);
-  const __m512i max = _mm512_maskz_or_epi32(~zero, amax, sign);
-  const __m512 d = _mm512_div_ps(_mm512_castsi512_ps(max), _mm512_set1_ps(kQ5 ? -16.f : -8.f));
-  __m512 id;
-  const __mmask16 bad_scale = ScalesDiffer<kBb>(d, stored, &id);
-  __mmask16 ne = 0;  // quants that differ, any block
-  for (int b = 0; b < 16; ++b) {
-    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    __mmask16 other = 0;
-    ne |= SignedQuantsDiffer<T, kFlag, kFma>(x[b][0], x[b][1], idb, stored + kBb * b + 2, &other);
-    if constexpr (kFlag) may_differ[b] = other != 0;
-  }
-  if constexpr (kTrip)
-    TripBlocks<T, kFlag, kFma, kBb>(may_trip, TripKeepsScale(amax), HeldWeights{x}, id, stored,
-                                    trip, same);
-  return GroupVerdict(safe, bad_scale, ne, redo);
-}
-
 // Binary32 bits u <-> integers of the same order (an involution; -0 below +0, NaNs beyond the
 // infinities).
 PB_G16 __m512i Ordered(__m512i u) {
@@ -359,7 +269,7 @@ PB_G16 __m512i Ordered(__m512i u) {
       u, _mm512_and_si512(_mm512_srai_epi32(u, 31), _mm512_set1_epi32(0x7fffffff)));
 }
 
-// Q4_1 (NMAX 15) / Q5_1 (31) as Group16: max and min by two reduction trees of ordered keys, d =
+// Q4_1 (NMAX 15) / Q5_1 (31): max and min by two reduction trees of ordered keys, d =
 // (max - min)/NMAX and id = 1/d in lanes, the fp16 d and m compared as one 32-bit gather;
 // q = (int)((x - min)*id + 0.5) (clamped to 15 for Q4_1). Declined as MinMaxBlock declines: a
 // NaN or infinity (a key beyond the infinities'), a zero max or min, a range neither 0 nor in

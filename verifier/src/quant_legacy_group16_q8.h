@@ -1,6 +1,6 @@
-// The AVX-512 fused check of 16 Q8_0 blocks at once from a bf16 source (Group16Q8): Group16's
-// steps (quant_legacy_group16.h) on the bf16 words as loaded. Private to quant_legacy_fused.cc;
-// every function carries the AVX-512 target. Thread-safety: pure functions.
+// The AVX-512 fused check of 16 Q8_0 blocks at once from a bf16 source (Group16Q8): the group
+// kernels' steps (quant_legacy_group16.h) on the bf16 words as loaded. Private to
+// quant_legacy_fused.cc; every function carries the AVX-512 target. Thread-safety: pure functions.
 #ifndef PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_Q8_H_
 #define PROVBADGE_VERIFIER_SRC_QUANT_LEGACY_GROUP16_Q8_H_
 
@@ -25,16 +25,23 @@ struct InterleavedWeights {
   }
 };
 
-// Q8_0 by Group16's steps, on the bf16 words as loaded. One 512-bit load holds a block; its
-// weights widen to binary32 by interleaving with zero words (vpunpck{l,h}wd: x0 holds weights
+// TripBlocks' differ for Group16Q8.
+struct Q8Differ {
+  PB_G16 bool operator()(__m512i t0, __m512i t1, __m512 idb, const uint8_t* s) const {
+    return Q8QuantsDiffer(t0, t1, idb, s) != 0;
+  }
+};
+
+// Q8_0 by the group kernels' steps, on the bf16 words as loaded. One 512-bit load holds a block;
+// its weights widen to binary32 by interleaving with zero words (vpunpck{l,h}wd: x0 holds weights
 // 8L..8L+3 and x1 8L+4..8L+7 of each 128-bit lane L), and the rounded quants of x0, x1 pack back
 // to the block's order with one signed saturating pack (vpackssdw undoes the interleave lane by
 // lane; |q| < 2^15 packs exactly, and a larger one differs from every int8 either way). The block
 // extremes come from one reduction tree of 16-bit maxima: per 32-bit lane, the high word holds
 // the largest |u| (bf16 bits, so amax is that word << 16) and the low word the largest -|u| mod
 // 2^16, i.e. 2^16 minus the smallest nonzero |u| (0 when all are zero), which gives the blocks
-// the f16 trip may change. Results, flags and redo as Group16's contract states them (Q8_0 has
-// no FMA variant: no may_differ).
+// the f16 trip may change. Results, flags and redo as the group kernels' contract states them (Q8_0
+// has no FMA variant: no may_differ).
 template <bool kTrip>
 PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
                       uint32_t* redo) {
@@ -59,7 +66,7 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
   const __m512i amax = _mm512_and_si512(top, _mm512_set1_epi32(0x7fff0000));
   const __mmask16 safe = SafeBlocks(amax);
   // kTrip: a nonzero magnitude below 2^-14 (bf16 0x3880: the low word above 2^16 - 0x3880) or
-  // a maximum above 65280, as Group16.
+  // a maximum above 65280 (quant_legacy_group16.h).
   __mmask16 may_trip = 0;
   if constexpr (kTrip) {
     may_trip = _mm512_cmpgt_epu32_mask(_mm512_and_si512(top, _mm512_set1_epi32(0xffff)),
@@ -69,14 +76,14 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
   const __m512 d = _mm512_div_ps(_mm512_castsi512_ps(amax), _mm512_set1_ps(127.f));
   __m512 id;
   const __mmask16 bad_scale = ScalesDiffer<kBb>(d, stored, &id);
+  alignas(64) float ids[16];  // broadcast from memory: a load, no shuffle
+  _mm512_store_ps(ids, id);
   __mmask32 ne = 0;  // quants that differ, any block
   for (int b = 0; b < 16; ++b) {
-    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    ne |= Q8QuantsDiffer(x(b, 0), x(b, 1), idb, stored + kBb * b + 2);
+    ne |= Q8QuantsDiffer(x(b, 0), x(b, 1), _mm512_set1_ps(ids[b]), stored + kBb * b + 2);
   }
   if constexpr (kTrip) {
-    TripBlocks<GgmlType::kQ8_0, false, false, kBb>(may_trip, TripKeepsScale(amax), x, id, stored,
-                                                   trip, same);
+    TripBlocks<kBb>(may_trip, TripKeepsScale(amax), x, Q8Differ(), id, stored, trip, same);
   }
   return GroupVerdict(safe, bad_scale, ne != 0, redo);
 }
