@@ -59,9 +59,11 @@ float Weight(int kind, int j, int a, int b, std::mt19937& rng) {
     case 12:  // one weight just beyond f16's range (65280 < |x| <= 2^17): the trip changes it
       return j == a ? Bf(65281.f + static_cast<float>(rng() % 65536)) * (rng() % 2 ? 1 : -1)
                     : Bf(n);
-    case 13:  // weights below f16's normal range: exact in f16 (a) or changed by the trip (b)
+    case 13:  // weights below f16's normal range: exact in f16 (a) or changed by the trip (b;
+              // just below 2^-17, where bf16's last bit is first worth less than 2^-24, or deeper)
       return j == a   ? Bf(0x1p-15f + static_cast<float>(rng() % 64) * 0x1p-22f)
-             : j == b ? 0x1p-20f * (1 + static_cast<float>(2 * (rng() % 64) + 1) / 128)
+             : j == b ? (rng() % 2 ? 0x1p-18f : 0x1p-20f) *
+                            (1 + static_cast<float>(2 * (rng() % 64) + 1) / 128)
                       : Bf(n);
     default:  // largest magnitude first negative, then the positive twice
       return j == b ? -2.f : (j == a || j == 31 ? 2.f : Bf(n));

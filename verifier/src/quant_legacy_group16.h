@@ -18,7 +18,8 @@
 // in files of either variant the caller re-derives only those blocks.
 //
 // The f16 trip (kTrip, the bf16 -> f16 -> f32 candidates): the blocks it may change come from
-// the block extremes (a nonzero magnitude below 2^-14, a maximum above 65280); only those are
+// the block extremes (a nonzero magnitude below 2^-17, kTripExactFromBf16, or a maximum above
+// 65280); only those are
 // tripped, by the hardware conversions (TripHw), and, where the scale provably stays
 // (TripKeepsScale), their tripped weights are compared with the stored quants on the spot
 // (TripBlocks, the kernels' *same).
@@ -54,6 +55,12 @@
 namespace provbadge::verifier::quant_internal::group16 {
 
 #define PB_G16 PB_TARGET_AVX512 PB_INLINE
+
+// The smallest bf16 magnitude (bits) from which the f16 trip leaves every value up to 65280 as
+// is: 2^-17. A bf16 value has 8 significant bits, so from 2^-17 on its last bit is worth 2^-24
+// (f16's smallest subnormal) or more and the value is exact in f16; a smaller nonzero one may
+// lose bits. (Tighter than f16's normal range, 2^-14: fewer blocks to trip one by one.)
+constexpr int kTripExactFromBf16 = 0x3700;
 
 struct MaxU32 {
   PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epu32(a, b); }

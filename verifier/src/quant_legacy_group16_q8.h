@@ -65,12 +65,12 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
   const __m512i top = MaxTree(m, MaxU16());
   const __m512i amax = _mm512_and_si512(top, _mm512_set1_epi32(0x7fff0000));
   const __mmask16 safe = SafeBlocks(amax);
-  // kTrip: a nonzero magnitude below 2^-14 (bf16 0x3880: the low word above 2^16 - 0x3880) or
-  // a maximum above 65280 (quant_legacy_group16.h).
+  // kTrip: a nonzero magnitude below 2^-17 (kTripExactFromBf16: the low word above 2^16 minus
+  // it) or a maximum above 65280 (quant_legacy_group16.h).
   __mmask16 may_trip = 0;
   if constexpr (kTrip) {
     may_trip = _mm512_cmpgt_epu32_mask(_mm512_and_si512(top, _mm512_set1_epi32(0xffff)),
-                                       _mm512_set1_epi32(0x10000 - 0x3880)) |
+                                       _mm512_set1_epi32(0x10000 - kTripExactFromBf16)) |
                _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000));
   }
   const __m512 d = _mm512_div_ps(_mm512_castsi512_ps(amax), _mm512_set1_ps(127.f));

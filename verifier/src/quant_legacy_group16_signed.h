@@ -75,7 +75,7 @@ PB_G16 bool FirstMaxNegative(__m512i raw, uint16_t a) {
 // largest-magnitude negative). So amax = max(|U|, |S|), a negative weight of magnitude amax
 // exists iff U is one, a non-negative one iff S is one, and where both exist (rare) the first of
 // them decides the sign (FirstMaxNegative); an all-zero block's max is +0 as the reference's.
-// The blocks the f16 trip may change: a nonzero magnitude below 2^-14 (a mask per block) or a
+// The blocks the f16 trip may change: a nonzero magnitude below 2^-17 (a mask per block) or a
 // maximum above 65280. The weights widen with no shuffle (EvenOddWeights) and their levels fold
 // back to the block's order in 16-bit lanes (EvenOddSignedDiffer); the inverse scales are
 // broadcast from memory. Results, flags and redo as the group kernels' contract states them.
@@ -89,7 +89,7 @@ PB_G16 bool Group16Signed(const uint8_t* src, const uint8_t* stored, uint32_t* t
   const __m512i flip = _mm512_set1_epi16(static_cast<short>(0x8000));
   const __m512i abs_mask = _mm512_set1_epi16(0x7fff);
   __m512i m[16];
-  uint32_t tiny = 0;  // kTrip: blocks with a nonzero magnitude below 2^-14 (bf16 0x3880)
+  uint32_t tiny = 0;  // kTrip: blocks with a nonzero magnitude below 2^-17 (kTripExactFromBf16)
   for (int b = 0; b < 16; ++b) {
     const __m512i raw = _mm512_loadu_si512(src + 64 * b);
     const __m512i rx = _mm512_xor_si512(raw, flip);
@@ -100,7 +100,7 @@ PB_G16 bool Group16Signed(const uint8_t* src, const uint8_t* stored, uint32_t* t
     if constexpr (kTrip) {
       const __m512i mag = _mm512_and_si512(raw, abs_mask);
       const __mmask32 small = _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
-                                                      _mm512_set1_epi16(0x387f));
+                                                      _mm512_set1_epi16(kTripExactFromBf16 - 1));
       tiny |= static_cast<uint32_t>(_cvtmask32_u32(small) != 0) << b;
     }
   }
