@@ -118,15 +118,18 @@ inline void Fail(const std::string& what) {
 
 }  // namespace model_detail
 
-// Writes (or reuses) dir/config.json, dir/model.safetensors and dir/model-<type>.gguf; returns
-// the GGUF's file name.
-inline std::string WriteModel(const std::string& dir, const ModelShape& s,
-                              verifier::GgmlType type) {
+// Writes (or reuses) dir/config.json, dir/model.safetensors and dir/model-<type>.gguf (with
+// kFma: dir/model-<type>-fma.gguf, the blocks rounded as an FMA build rounds them); returns the
+// GGUF's file name.
+inline std::string WriteModel(
+    const std::string& dir, const ModelShape& s, verifier::GgmlType type,
+    verifier::RoundingVariant variant = verifier::RoundingVariant::kPlain) {
   namespace md = model_detail;
   namespace fs = std::filesystem;
   const std::vector<ModelTensor> tensors = ModelTensors(s);
   const std::string type_name(verifier::LookupGgmlType(static_cast<uint32_t>(type))->name);
-  const std::string gguf_name = "model-" + type_name + ".gguf";
+  const bool fma = variant == verifier::RoundingVariant::kFma;
+  const std::string gguf_name = "model-" + type_name + (fma ? "-fma" : "") + ".gguf";
   fs::create_directories(dir);
   std::ofstream(dir + "/config.json")
       << "{\"architectures\":[\"LlamaForCausalLM\"],\"model_type\":\"llama\",\"hidden_size\":"
@@ -215,8 +218,8 @@ inline std::string WriteModel(const std::string& dir, const ModelShape& s,
       for (uint64_t c = 0; c < t.cols; ++c) x[c] = verifier::Bf16ToFp32(src[c]);
       if (t.norm) {
         std::memcpy(row.data(), x.data(), row.size());
-      } else if (!verifier::QuantizeRowRef(type, x.data(), static_cast<int64_t>(t.cols),
-                                           verifier::RoundingVariant::kPlain, row.data())) {
+      } else if (!verifier::QuantizeRowRef(type, x.data(), static_cast<int64_t>(t.cols), variant,
+                                           row.data())) {
         md::Fail("cannot quantize to " + type_name);
       }
       if (std::fwrite(row.data(), 1, row.size(), f) != row.size())

@@ -376,6 +376,7 @@ int main(int argc, char** argv) {
       {GgmlType::kQ4_1, false, "Q4_1 check", 0, true},
       {GgmlType::kQ5_0, false, "Q5_0"},
       {GgmlType::kQ5_0, false, "Q5_0 check", 0, true},
+      {GgmlType::kQ5_0, false, "Q5_0 check, FMA file", 0, true, false, true},
       {GgmlType::kQ5_1, false, "Q5_1"},
       {GgmlType::kQ5_1, false, "Q5_1 check", 0, true},
       {GgmlType::kQ2_K, false, "Q2_K"},

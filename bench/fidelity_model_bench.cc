@@ -7,8 +7,8 @@
 // DIR and reused. Every check must come out faithful and bit-exact, or the bench exits 1.
 // Columns: wall-clock M weights/s, M weights per CPU-second (user + system of the process), GB/s
 // of both files read, the check's share of each floor's GB/s, peak resident memory.
-// Usage: fidelity_model_bench [TYPE (Q8_0)] [layers (22)] [DIR (/tmp/provbadge-model-bench)]
-//        [passes (3): each figure is the best of that many]
+// Usage: fidelity_model_bench [TYPE (Q8_0; Q4_0-fma: the GGUF an FMA build makes)] [layers (22)]
+//        [DIR (/tmp/provbadge-model-bench)] [passes (3): each figure is the best of that many]
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -120,7 +120,12 @@ CheckRun Check(const std::string& dir, const std::string& gguf, unsigned threads
 }  // namespace
 
 int main(int argc, char** argv) {
-  const std::string type_name = argc > 1 ? argv[1] : "Q8_0";
+  std::string type_name = argc > 1 ? argv[1] : "Q8_0";
+  auto variant = v::RoundingVariant::kPlain;
+  if (type_name.ends_with("-fma")) {
+    type_name.resize(type_name.size() - 4);
+    variant = v::RoundingVariant::kFma;
+  }
   provbadge::bench::ModelShape shape;
   if (argc > 2) shape.layers = std::strtoull(argv[2], nullptr, 10);
   const std::string dir = argc > 3 ? argv[3] : "/tmp/provbadge-model-bench";
@@ -135,7 +140,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const auto t0 = Clock::now();
-  const std::string gguf = provbadge::bench::WriteModel(dir, shape, *type);
+  const std::string gguf = provbadge::bench::WriteModel(dir, shape, *type, variant);
   const std::vector<std::string> files = {dir + "/model.safetensors", dir + "/" + gguf};
   uint64_t bytes = 0;
   for (const std::string& f : files) bytes += std::filesystem::file_size(f);
