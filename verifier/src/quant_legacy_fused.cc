@@ -7,11 +7,12 @@
 // (TripVerdict), so that the caller re-derives the f16 path's blocks only where that differs.
 // No row of floats or quantized bytes is formed. Widths and dispatch as
 // QuantizeLegacy (LegacyKernelWidth). At 16 lanes every type goes 16 blocks at a time through
-// the group kernels (Grouped16: quant_legacy_group16.h, _q8.h and _signed.h), the blocks they
-// decline through the per-block path. Either rounding variant can be the one checked (a file
+// the group kernels (Grouped16: quant_legacy_group16.h, _q8.h, _signed.h, _minmax.h), the blocks
+// they decline through the per-block path. Either rounding variant can be the one checked (a file
 // the plain or the FMA build made); the flags then name the other's blocks.
 #include "quant_legacy_block.h"
 #include "quant_legacy_group16.h"
+#include "quant_legacy_group16_minmax.h"
 #include "quant_legacy_group16_q8.h"
 #include "quant_legacy_group16_signed.h"
 

@@ -1,15 +1,16 @@
 // The AVX-512 fused check of 16 legacy blocks at once from a bf16 source (the group kernels),
 // the fast path of quant_legacy_fused.cc's 16-lane FusedRow: the helpers every group kernel
-// shares, and Group16MinMax (Q4_1, Q5_1). The per-block work that is not element-wise is done
+// shares. The per-block work that is not element-wise is done
 // for the 16 blocks together: a reduction tree gives the 16 block extremes in one vector
 // (MaxTree), one vector division each gives the 16 scales d and inverses id, their binary16 bits
 // are formed in lanes (Fp16BitsV) and compared with the 16 stored scales (one gather). Per block
 // remain the element-wise rounding with the broadcast id (the scalar port's operations) and the
 // compare with the stored quants.
 //
-// The other kernels: Q8_0 in quant_legacy_group16_q8.h (Group16Q8), Q4_0 and Q5_0 in
-// quant_legacy_group16_signed.h (Group16Signed). Both keep the bf16 words as loaded, take the
-// block extremes from one tree of 16-bit maxima, and widen the weights only for the rounding.
+// The kernels: Q8_0 in quant_legacy_group16_q8.h (Group16Q8), Q4_0 and Q5_0 in
+// quant_legacy_group16_signed.h (Group16Signed), Q4_1 and Q5_1 in quant_legacy_group16_minmax.h
+// (Group16MinMax). Each keeps the bf16 words as loaded, takes the block extremes from one tree
+// of 16-bit maxima, and widens the weights only for the rounding.
 //
 // Either rounding variant is checked (kFma: x*id + c as one fma, a file the FMA build made).
 // The flags (may_differ) are exact: the other variant's x*id + c is rounded too and its
@@ -68,11 +69,8 @@ struct MaxU32 {
 struct MaxU16 {
   PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epu16(a, b); }
 };
-struct MaxI32 {
-  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epi32(a, b); }
-};
-struct MinI32 {
-  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_min_epi32(a, b); }
+struct MaxI16 {
+  PB_G16 __m512i operator()(__m512i a, __m512i b) const { return _mm512_max_epi16(a, b); }
 };
 
 // Lane b = op (unsigned maximum unless given) of the 16 lanes of m[b]. Pairs are combined at
@@ -126,16 +124,6 @@ PB_G16 __m512i RoundHalfAway(__m512 t) {
   return _mm512_cvttps_epi32(_mm512_add_ps(t, c));
 }
 
-// Lanes the f16 trip provably leaves as is: |u| zero or in f16's normal range [2^-14, 65280],
-// where a bf16 value's 8 significant bits fit in f16's 11 (TripMayChange of
-// quant_legacy_fused.cc, as a mask).
-PB_G16 __mmask16 TripKeeps(__m512i u) {
-  const __m512i a = _mm512_and_si512(u, _mm512_set1_epi32(0x7fffffff));
-  return _mm512_cmple_epu32_mask(_mm512_sub_epi32(a, _mm512_set1_epi32(0x38800000)),
-                                 _mm512_set1_epi32(0x477f0000 - 0x38800000)) |
-         _mm512_testn_epi32_mask(a, a);
-}
-
 // Whether the f16 trip changes some of the 32 weights u0, u1 (exactly).
 PB_G16 bool TripChanges(__m512i u0, __m512i u1) {
   using U = simd::Vec<16>::U;
@@ -175,26 +163,6 @@ PB_G16 __mmask16 ScalesDiffer(__m512 d, const uint8_t* stored, __m512* id) {
   return _mm512_test_epi32_mask(_mm512_xor_si512(scales, Fp16BitsV(d)), _mm512_set1_epi32(0xffff));
 }
 
-// Nonzero when the levels q[0..1] of one block (weights 0..15, 16..31; 0..kNmax) differ from
-// its stored quants at s: for Q5 types qh (bit 4 of level j in bit j), then the low nibbles.
-template <bool kQ5>
-PB_G16 __mmask16 QuantsDiffer(__m512i q0, __m512i q1, const uint8_t* s) {
-  __mmask16 ne = 0;
-  if constexpr (kQ5) {
-    const uint32_t qh = static_cast<uint32_t>(_mm512_test_epi32_mask(q0, _mm512_set1_epi32(16))) |
-                        static_cast<uint32_t>(_mm512_test_epi32_mask(q1, _mm512_set1_epi32(16)))
-                            << 16;
-    uint32_t stored_qh;
-    std::memcpy(&stored_qh, s, 4);
-    ne = static_cast<__mmask16>(qh != stored_qh);
-    q0 = _mm512_and_si512(q0, _mm512_set1_epi32(15));
-    q1 = _mm512_and_si512(q1, _mm512_set1_epi32(15));
-  }
-  const __m512i packed = _mm512_or_si512(q0, _mm512_slli_epi32(q1, 4));
-  const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + (kQ5 ? 4 : 0)));
-  return ne | _mm512_cmpneq_epi32_mask(packed, _mm512_cvtepu8_epi32(qs));
-}
-
 // x*id + c rounded as the variant rounds it: the product then the sum (plain) or one fma.
 template <bool kFma>
 PB_G16 __m512 MulAdd(__m512 x, __m512 id, __m512 c) {
@@ -218,6 +186,25 @@ struct EvenOddWeights {
 // weights: the low word of each lane of e, then that of o (exact for results in [-2^15, 2^15)).
 PB_G16 __m512i FoldWords(__m512i e, __m512i o) {
   return _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xffff), e, _mm512_slli_epi32(o, 16), 0xea);
+}
+
+// Whether the 32 levels q of one block (16-bit lanes in the block's order, each below 2^16) differ
+// from its stored quants at s: for Q5 types qh (bit 4 of level j in bit j), then the 16 bytes of
+// nibbles (levels j and j + 16 in byte j).
+template <bool kQ5>
+PB_G16 bool LevelsDiffer(__m512i q, const uint8_t* s) {
+  bool ne = false;
+  if constexpr (kQ5) {
+    uint32_t stored_qh;
+    std::memcpy(&stored_qh, s, 4);
+    ne = _cvtmask32_u32(_mm512_test_epi16_mask(q, _mm512_set1_epi16(16))) != stored_qh;
+    q = _mm512_and_si512(q, _mm512_set1_epi16(15));
+    s += 4;
+  }
+  const __m256i packed = _mm256_or_si256(_mm512_castsi512_si256(q),
+                                         _mm256_slli_epi16(_mm512_extracti64x4_epi64(q, 1), 4));
+  const __m256i want = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+  return ne || _mm256_cmpneq_epi16_mask(packed, want) != 0;
 }
 
 // Nonzero when the Q8_0 quants of one block, its weights interleaved as Group16Q8 holds them (x0:
@@ -267,83 +254,6 @@ PB_G16 bool GroupVerdict(__mmask16 safe, __mmask16 bad_scale, __mmask16 ne, uint
   *redo = static_cast<uint16_t>(~safe);
   if (ne != 0 && safe != 0xffff) *redo = 0xffff;
   return (bad_scale & safe) == 0 && (ne == 0 || safe != 0xffff);
-}
-
-// Binary32 bits u <-> integers of the same order (an involution; -0 below +0, NaNs beyond the
-// infinities).
-PB_G16 __m512i Ordered(__m512i u) {
-  return _mm512_xor_si512(
-      u, _mm512_and_si512(_mm512_srai_epi32(u, 31), _mm512_set1_epi32(0x7fffffff)));
-}
-
-// Q4_1 (NMAX 15) / Q5_1 (31): max and min by two reduction trees of ordered keys, d =
-// (max - min)/NMAX and id = 1/d in lanes, the fp16 d and m compared as one 32-bit gather;
-// q = (int)((x - min)*id + 0.5) (clamped to 15 for Q4_1). Declined as MinMaxBlock declines: a
-// NaN or infinity (a key beyond the infinities'), a zero max or min, a range neither 0 nor in
-// [2^-100, FLT_MAX]. *same is left as is: the caller judges every block the trip changes.
-// kFma: (x - min)*id + 0.5 as one fma (the FMA variant).
-template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
-PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
-                          [[maybe_unused]] uint32_t* same, uint8_t* may_differ, uint32_t* redo) {
-  constexpr bool kQ5 = T == GgmlType::kQ5_1;
-  constexpr int kBb = kQ5 ? 24 : 20, kNmax = kQ5 ? 31 : 15;
-  __m512i x[16][2], hi[16], lo[16];
-  __mmask16 keeps[16];
-  for (int b = 0; b < 16; ++b) {
-    const uint8_t* p = src + 64 * b;
-    __m512i key[2];
-    for (int k = 0; k < 2; ++k) {
-      const __m256i h = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + 32 * k));
-      x[b][k] = _mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16);
-      key[k] = Ordered(x[b][k]);
-    }
-    if constexpr (kTrip) keeps[b] = TripKeeps(x[b][0]) & TripKeeps(x[b][1]);
-    hi[b] = _mm512_max_epi32(key[0], key[1]);
-    lo[b] = _mm512_min_epi32(key[0], key[1]);
-  }
-  const __m512 max = _mm512_castsi512_ps(Ordered(MaxTree(hi, MaxI32())));
-  const __m512 min = _mm512_castsi512_ps(Ordered(MaxTree(lo, MinI32())));
-  const __m512 range = _mm512_sub_ps(max, min);
-  const __m512 inf = _mm512_set1_ps(INFINITY);
-  const __mmask16 finite =
-      _mm512_cmp_ps_mask(max, inf, _CMP_LT_OQ) & _mm512_cmp_ps_mask(min, -inf, _CMP_GT_OQ);
-  const __mmask16 nonzero = _mm512_cmp_ps_mask(max, _mm512_setzero_ps(), _CMP_NEQ_OQ) &
-                            _mm512_cmp_ps_mask(min, _mm512_setzero_ps(), _CMP_NEQ_OQ);
-  const __mmask16 range_ok = _mm512_cmp_ps_mask(range, _mm512_setzero_ps(), _CMP_EQ_OQ) |
-                             (_mm512_cmp_ps_mask(range, _mm512_set1_ps(0x1p-100f), _CMP_GE_OQ) &
-                              _mm512_cmp_ps_mask(range, _mm512_set1_ps(FLT_MAX), _CMP_LE_OQ));
-  const __mmask16 safe = finite & nonzero & range_ok;
-  const __m512 d = _mm512_div_ps(range, _mm512_set1_ps(static_cast<float>(kNmax)));
-  const __m512 id = _mm512_maskz_div_ps(_mm512_cmp_ps_mask(d, _mm512_setzero_ps(), _CMP_NEQ_UQ),
-                                        _mm512_set1_ps(1.0f), d);
-  const __m512i at =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(kBb));
-  const __m512i want = _mm512_or_si512(Fp16BitsV(d), _mm512_slli_epi32(Fp16BitsV(min), 16));
-  const __mmask16 bad_scale = _mm512_cmpneq_epi32_mask(_mm512_i32gather_epi32(at, stored, 1), want);
-  __mmask16 ne = 0;
-  for (int b = 0; b < 16; ++b) {
-    const __m512 idb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), id);
-    const __m512 minb = _mm512_permutexvar_ps(_mm512_set1_epi32(b), min);
-    const uint8_t* s = stored + kBb * b + 4;
-    __m512i q[2];
-    __mmask16 edge = 0;
-    for (int k = 0; k < 2; ++k) {
-      const __m512 xm = _mm512_sub_ps(_mm512_castsi512_ps(x[b][k]), minb);
-      q[k] = _mm512_cvttps_epi32(MulAdd<kFma>(xm, idb, _mm512_set1_ps(0.5f)));
-      if constexpr (kFlag) {  // the other variant's truncation differs (before the clamp)
-        const __m512 vo = MulAdd<!kFma>(xm, idb, _mm512_set1_ps(0.5f));
-        edge |= _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(vo), q[k]);
-      }
-      if constexpr (!kQ5) q[k] = _mm512_min_epi32(q[k], _mm512_set1_epi32(15));
-    }
-    ne |= QuantsDiffer<kQ5>(q[0], q[1], s);
-    if constexpr (kFlag) may_differ[b] = edge != 0;
-    if constexpr (kTrip) {
-      *trip |= static_cast<uint32_t>(keeps[b] != 0xffff && TripChanges(x[b][0], x[b][1])) << b;
-    }
-  }
-  return GroupVerdict(safe, bad_scale, ne, redo);
 }
 
 #undef PB_G16

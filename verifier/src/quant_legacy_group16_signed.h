@@ -35,19 +35,8 @@ PB_G16 bool EvenOddSignedDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_
       *other |= _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(MulAdd<!kFma>(x[k], idb, bias)), t[k]);
     }
   }
-  __m512i q = _mm512_min_epu16(FoldWords(t[0], t[1]), _mm512_set1_epi16(kQ5 ? 31 : 15));
-  bool ne = false;
-  if constexpr (kQ5) {
-    uint32_t stored_qh;
-    std::memcpy(&stored_qh, s, 4);
-    ne = _cvtmask32_u32(_mm512_test_epi16_mask(q, _mm512_set1_epi16(16))) != stored_qh;
-    q = _mm512_and_si512(q, _mm512_set1_epi16(15));
-    s += 4;
-  }
-  const __m256i packed = _mm256_or_si256(_mm512_castsi512_si256(q),
-                                         _mm256_slli_epi16(_mm512_extracti64x4_epi64(q, 1), 4));
-  const __m256i want = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
-  return ne || _mm256_cmpneq_epi16_mask(packed, want) != 0;
+  return LevelsDiffer<kQ5>(
+      _mm512_min_epu16(FoldWords(t[0], t[1]), _mm512_set1_epi16(kQ5 ? 31 : 15)), s);
 }
 
 // TripBlocks' differ for Group16Signed.
