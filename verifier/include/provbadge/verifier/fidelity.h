@@ -74,9 +74,10 @@ struct FidelityOptions {
   // (counting continues). Detail costs a dequantization per mismatching block.
   uint64_t max_detailed_mismatches = 1024;
   // Quantize every candidate's whole row (the reference behaviour the tests compare with). By
-  // default a row the primary candidate (direct path, plain rounding) reproduces exactly is
-  // settled for the others by re-deriving only the blocks where they can differ from it: those
-  // the f16 trip changed and those with a rounding near an integer step. Same result either way.
+  // default a row the primary candidate (direct path, plain rounding; in a file an FMA build
+  // made, the FMA rounding) reproduces exactly is settled for the others by re-deriving only the
+  // blocks where they can differ from it: those the f16 trip changed and those whose other
+  // rounding differs. Same result either way.
   bool eager_candidates = false;
   // Threads the tensors are checked on (0: the hardware's). Large tensors are split into row
   // ranges so that the threads share the work; the report is the same for every count.
