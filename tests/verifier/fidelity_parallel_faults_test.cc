@@ -76,6 +76,13 @@ SwappingSource::Make Reader(std::string tag, TestReader::Reads reads, size_t ext
   };
 }
 
+// The check failed with kUnavailable, its message naming `what`; no report.
+void RequireUnavailable(const Result<FidelityReport>& r, const std::string& what) {
+  REQUIRE(!r.ok());
+  CHECK(r.error().code() == ErrorCode::kUnavailable);
+  CHECK(r.error().message().find(what) != std::string::npos);
+}
+
 FidelityOptions Spread() {
   FidelityOptions options;
   options.threads = 4;
@@ -92,9 +99,7 @@ TEST_CASE("fidelity parallel: a file that changed between opens fails the check"
   SECTION("the GGUF with another content tag") {
     SwappingSource q(files, "tiny-Q8_0.gguf", Reader("v1", Reads::kSlow), Reader("v2", Reads::kOk));
     auto r = CheckFidelity(files, q, "tiny-Q8_0.gguf", Spread());
-    REQUIRE(!r.ok());
-    CHECK(r.error().code() == ErrorCode::kUnavailable);
-    CHECK(r.error().message().find("file changed while reading") != std::string::npos);
+    RequireUnavailable(r, "file changed while reading");
     CHECK(q.opens() >= 2);
   }
   SECTION("the safetensors shard with another size") {
@@ -102,9 +107,7 @@ TEST_CASE("fidelity parallel: a file that changed between opens fails the check"
                      Reader("", Reads::kOk, 1));
     SwappingSource q(files, "tiny-Q8_0.gguf", Reader("", Reads::kSlow), Reader("", Reads::kOk));
     auto r = CheckFidelity(s, q, "tiny-Q8_0.gguf", Spread());
-    REQUIRE(!r.ok());
-    CHECK(r.error().code() == ErrorCode::kUnavailable);
-    CHECK(r.error().message().find("file changed while reading") != std::string::npos);
+    RequireUnavailable(r, "file changed while reading");
   }
   SECTION("the same tag and size: the check runs") {
     SwappingSource q(files, "tiny-Q8_0.gguf", Reader("v1", Reads::kSlow), Reader("v1", Reads::kOk));
@@ -122,9 +125,7 @@ TEST_CASE("fidelity parallel: a failed read or an exception in another thread en
   SECTION("a read fails: kUnavailable, no verdict") {
     SwappingSource q(files, "tiny-Q8_0.gguf", Reader("", Reads::kSlow), Reader("", Reads::kFail));
     auto r = CheckFidelity(files, q, "tiny-Q8_0.gguf", Spread());
-    REQUIRE(!r.ok());
-    CHECK(r.error().code() == ErrorCode::kUnavailable);
-    CHECK(r.error().message().find("storage: read failed") != std::string::npos);
+    RequireUnavailable(r, "storage: read failed");
   }
   SECTION("a reader throws: the exception reaches the caller after every thread stopped") {
     SwappingSource q(files, "tiny-Q8_0.gguf", Reader("", Reads::kSlow), Reader("", Reads::kThrow));
@@ -136,17 +137,13 @@ TEST_CASE("fidelity parallel: a failed read or an exception in another thread en
                           return Unavailable("hub: 503");
                         });
     auto r = CheckFidelity(files, busy, "tiny-Q8_0.gguf", Spread());
-    REQUIRE(!r.ok());
-    CHECK(r.error().code() == ErrorCode::kUnavailable);
-    CHECK(r.error().message().find("hub: 503") != std::string::npos);
+    RequireUnavailable(r, "hub: 503");
     SwappingSource gone(files, "tiny-Q8_0.gguf", Reader("", Reads::kSlow),
                         [](const std::string&) -> Result<std::unique_ptr<FileReader>> {
                           return NotFound("no such file");
                         });
     r = CheckFidelity(files, gone, "tiny-Q8_0.gguf", Spread());
-    REQUIRE(!r.ok());
-    CHECK(r.error().code() == ErrorCode::kUnavailable);
-    CHECK(r.error().message().find("file changed while reading") != std::string::npos);
+    RequireUnavailable(r, "file changed while reading");
   }
 }
 

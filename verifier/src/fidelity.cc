@@ -248,10 +248,6 @@ class Driver {
     return Status::Ok();
   }
 
-  static bool Clean(const fidelity::CandidateStats& c) {
-    return c.enabled && c.complete && c.blocks_mismatch == 0;
-  }
-
   // Picks one path and one variant that explain every tensor, then labels each tensor.
   void Decide() {
     unsigned path_mask = 3, variant_mask = 3;
@@ -259,7 +255,7 @@ class Driver {
       if (p.result.unverifiable) continue;
       unsigned paths = 0, variants = 0;
       for (int c = 0; c < kCandidates; ++c) {
-        if (!Clean(p.result.candidates[c])) continue;
+        if (!p.result.candidates[c].Clean()) continue;
         paths |= 1u << (c / 2);
         variants |= 1u << (c % 2);
       }
@@ -283,7 +279,7 @@ class Driver {
       const int pp = p.quantized && p.source_dtype != "F16" ? p_used : 0;
       const int vv = p.fma_type ? v_used : 0;
       const fidelity::CandidateStats& chosen = p.result.candidates[pp * 2 + vv];
-      const bool ok = Clean(chosen);
+      const bool ok = chosen.Clean();
       const fidelity::CandidateStats& shown = ok ? chosen : p.result.candidates[0];
       const int shown_path = ok ? pp : 0, shown_variant = ok ? vv : 0;
       tf.path = shown_path ? base + "->f16" : base;

@@ -158,7 +158,7 @@ class Checker {
 
   bool AnyClean() const {
     for (const CandidateStats& c : part_.result.candidates) {
-      if (c.enabled && c.complete && c.blocks_mismatch == 0) return true;
+      if (c.Clean()) return true;
     }
     return false;
   }
@@ -170,8 +170,7 @@ class Checker {
     std::array<bool, kCandidates> evaluate = {};
     for (int c = 0; c < kCandidates; ++c) {
       const CandidateStats& st = part_.result.candidates[c];
-      evaluate[c] =
-          st.enabled && (c == 0 || !any_clean || (st.blocks_mismatch == 0 && st.complete));
+      evaluate[c] = st.enabled && (c == 0 || !any_clean || st.Clean());
     }
     return evaluate;
   }
@@ -183,8 +182,7 @@ class Checker {
   bool FusedRow(uint64_t row, const uint8_t* raw, const uint8_t* gguf_row) {
     if (!fused_) return false;
     const auto& cands = part_.result.candidates;
-    const bool fma_clean = cands[1].enabled && cands[1].complete && cands[1].blocks_mismatch == 0;
-    const int primary = cands[0].blocks_mismatch == 0 ? 0 : (fma_clean ? 1 : -1);
+    const int primary = cands[0].Clean() ? 0 : (cands[1].Clean() ? 1 : -1);
     if (primary < 0) return false;
     const std::array<bool, kCandidates> evaluate = Evaluate();
     mismatches0_.clear();

@@ -52,6 +52,9 @@ struct CandidateStats {
   int64_t grid_bad_weights = 0;
   uint64_t detailed = 0;  // mismatching blocks examined in detail
   bool complete = true;   // every row was evaluated
+
+  // Evaluated on every row and reproduced every block.
+  bool Clean() const { return enabled && complete && blocks_mismatch == 0; }
 };
 
 struct TensorCheckInput {
