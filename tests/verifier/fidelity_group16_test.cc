@@ -8,6 +8,8 @@
 // group fails the row.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <utility>
@@ -170,6 +172,55 @@ TEST_CASE("fused check, groups of 16 blocks: the scalar port's verdict and flags
           }
         }
       }
+    }
+  }
+}
+
+TEST_CASE("group kernel: a lone weight the f16 trip changes, just below 2^-17, is found",
+          "[quant][fused]") {
+  // Checkpoint-like groups with no magnitude below 2^-10 but, in some blocks, one weight in
+  // [2^-18, 2^-17) (an odd count of 2^-25: the trip changes it) or at 2^-17 and up (kept): the
+  // group-wide smallest-magnitude test must send exactly those groups to the per-block masks.
+  WidthGuard guard;
+  std::mt19937 rng(217);
+  std::normal_distribution<float> normal(0.f, 0.02f);
+  for (int rep = 0; rep < 40; ++rep) {
+    const int nb = 48;
+    std::vector<float> x;
+    for (int i = 0; i < nb * 32; ++i) {
+      const float n = normal(rng);
+      x.push_back(Bf(std::copysign(std::max(std::fabs(n), 0x1p-10f), n)));
+    }
+    std::vector<bool> trip(nb, false);
+    for (int b = 0; b < nb; ++b) {
+      if (rng() % 4 != 0) continue;
+      const int j = static_cast<int>(rng() % 32);
+      const int k = static_cast<int>(rng() % 128);
+      const float sign = rng() % 2 ? 1.f : -1.f;
+      // k odd: (1 + k/128) * 2^-18, changed by the trip; else 2^-17 or beyond, exact in f16.
+      x[b * 32 + j] = sign * (k % 2 ? 0x1p-18f * (1 + static_cast<float>(k) / 128)
+                                    : 0x1p-17f * (1 + static_cast<float>(k) / 128));
+      trip[b] = k % 2 != 0;
+    }
+    const std::vector<uint8_t> src = Bf16Bytes(x);
+    for (auto [type, v] : kTypeVariants) {
+      if (!SetQuantKernelLanes(16 >> (rep % 3))) continue;  // every width on some rows
+      INFO("rep " << rep << " lanes " << (16 >> (rep % 3)) << " type " << static_cast<int>(type)
+                  << " variant " << static_cast<int>(v));
+      const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
+      std::vector<uint8_t> stored(nb * bb);
+      REQUIRE(QuantizeRowRefScalar(type, x.data(), nb * 32, v, stored.data()));
+      std::vector<uint8_t> changed(nb, 7), may(nb, 7);
+      REQUIRE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                   changed.data(), may.data(), v));
+      for (int b = 0; b < nb; ++b) {
+        INFO("block " << b);
+        CHECK((changed[b] != quant_internal::kTripKeeps) == trip[b]);
+      }
+      std::fill(changed.begin(), changed.end(), 7);
+      REQUIRE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                   changed.data(), nullptr, v));
+      for (int b = 0; b < nb; ++b) CHECK((changed[b] != quant_internal::kTripKeeps) == trip[b]);
     }
   }
 }

@@ -243,7 +243,8 @@ int WidestKernelWidth() {
 #if PB_QUANT_WIDE
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("bmi2")) {
       return 16;
     }
     if (__builtin_cpu_supports("avx2")) return 8;

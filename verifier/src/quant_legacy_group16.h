@@ -96,6 +96,31 @@ PB_G16 __m512i MaxTree(const __m512i* m, Op op = Op()) {
   return _mm512_permutexvar_epi32(order, g);
 }
 
+// Per word, the smaller of acc and 2|u| - 2 (mod 2^16) of the bf16 words raw: after a group's 16
+// blocks, a word below 2 * kTripExactFromBf16 - 2 tells that some weight has a nonzero magnitude
+// below 2^-17 (a zero gives 2^16 - 2); 3 operations a block instead of a mask per block.
+PB_G16 __m512i SmallestMagnitudes(__m512i acc, __m512i raw) {
+  return _mm512_min_epu16(acc, _mm512_add_epi16(_mm512_add_epi16(raw, raw), _mm512_set1_epi16(-2)));
+}
+
+// The blocks of 16 at src (bf16) with a nonzero magnitude below 2^-17 (kTripExactFromBf16), given
+// the group's SmallestMagnitudes: none unless it tells some (rare in checkpoints), else a mask
+// per block.
+PB_G16 uint32_t TinyBlocks(__m512i smallest, const uint8_t* src) {
+  if (_mm512_cmplt_epu16_mask(smallest, _mm512_set1_epi16(2 * kTripExactFromBf16 - 2)) == 0) {
+    return 0;
+  }
+  uint32_t tiny = 0;
+  for (int b = 0; b < 16; ++b) {
+    const __m512i mag =
+        _mm512_and_si512(_mm512_loadu_si512(src + 64 * b), _mm512_set1_epi16(0x7fff));
+    const __mmask32 small = _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
+                                                    _mm512_set1_epi16(kTripExactFromBf16 - 1));
+    tiny |= static_cast<uint32_t>(_cvtmask32_u32(small) != 0) << b;
+  }
+  return tiny;
+}
+
 // Fp32ToFp16(d) per lane for non-NaN d: f16's normal range as Fp32ToFp16Inline, below it the
 // rounding of |d| + 0.5 to a multiple of 2^-24 (round to nearest even: the f16 subnormal's
 // rounding; its count of 2^-24 is the f16 bits, 0x400 when it rounds up to 2^-14), from
@@ -182,39 +207,59 @@ struct EvenOddWeights {
   }
 };
 
-// 16-bit lanes in the block's order from the 32-bit results of its even (e) and odd (o)
-// weights: the low word of each lane of e, then that of o (exact for results in [-2^15, 2^15)).
-PB_G16 __m512i FoldWords(__m512i e, __m512i o) {
-  return _mm512_ternarylogic_epi32(_mm512_set1_epi32(0xffff), e, _mm512_slli_epi32(o, 16), 0xea);
-}
+// The differences between computed levels and stored quants, accumulated over blocks: w (the
+// nibble bytes' XOR, OR-ed) and qh (the Q5 fifth bits' XOR, OR-ed), so one test per group.
+struct LevelDiff {
+  __m512i w;
+  uint32_t qh;
+  PB_G16 static LevelDiff None() { return {_mm512_setzero_si512(), 0}; }
+  PB_G16 bool Any() const { return qh != 0 || _mm512_test_epi32_mask(w, w) != 0; }
+};
 
-// Whether the 32 levels q of one block (16-bit lanes in the block's order, each below 2^16) differ
-// from its stored quants at s: for Q5 types qh (bit 4 of level j in bit j), then the 16 bytes of
-// nibbles (levels j and j + 16 in byte j).
-template <bool kQ5>
-PB_G16 bool LevelsDiffer(__m512i q, const uint8_t* s) {
-  bool ne = false;
+// Adds to *acc how the 32 levels of one block differ from its stored quants at s (for Q5 types
+// qh, bit 4 of level j in bit j, then for all the 16 bytes of nibbles, levels j and j + 16 in
+// byte j). The levels: the 32-bit results of the block's even weights e (level 2i in lane i)
+// and odd weights o (2i + 1), each in [0, 2^15) (a block's other results are not used), clamped
+// to kClamp (0: not clamped). One two-source word permutation pairs level j with level j + 16
+// in 32-bit lane j and one multiply-add of the pair forms the stored byte's value there, which
+// is compared with the stored bytes widened to 32 bits; for Q5 the fifth bits of the pairs are
+// one mask whose even and odd bits are qh's low and high half.
+template <bool kQ5, int kClamp>
+PB_G16 void AddLevelDiff(__m512i e, __m512i o, const uint8_t* s, LevelDiff* acc) {
+  // Word 2j: level j, word 2j + 1: level j + 16 (level 2i is e's word 2i, 2i + 1 is o's word 2i).
+  alignas(64) static constexpr uint16_t kPairs[32] = {0,  16, 32, 48, 2,  18, 34, 50, 4,  20, 36,
+                                                      52, 6,  22, 38, 54, 8,  24, 40, 56, 10, 26,
+                                                      42, 58, 12, 28, 44, 60, 14, 30, 46, 62};
+  __m512i v = _mm512_permutex2var_epi16(e, _mm512_load_si512(kPairs), o);
+  if constexpr (kClamp != 0) v = _mm512_min_epu16(v, _mm512_set1_epi16(kClamp));
   if constexpr (kQ5) {
+    const uint32_t bits = _cvtmask32_u32(_mm512_test_epi16_mask(v, _mm512_set1_epi16(16)));
     uint32_t stored_qh;
     std::memcpy(&stored_qh, s, 4);
-    ne = _cvtmask32_u32(_mm512_test_epi16_mask(q, _mm512_set1_epi16(16))) != stored_qh;
-    q = _mm512_and_si512(q, _mm512_set1_epi16(15));
+    acc->qh |= (_pext_u32(bits, 0x55555555u) | _pext_u32(bits, 0xaaaaaaaau) << 16) ^ stored_qh;
+    v = _mm512_and_si512(v, _mm512_set1_epi16(15));
     s += 4;
   }
-  const __m256i packed = _mm256_or_si256(_mm512_castsi512_si256(q),
-                                         _mm256_slli_epi16(_mm512_extracti64x4_epi64(q, 1), 4));
-  const __m256i want = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
-  return ne || _mm256_cmpneq_epi16_mask(packed, want) != 0;
+  const __m512i packed = _mm512_madd_epi16(v, _mm512_set1_epi32(0x00100001));  // j + 16 * (j + 16)
+  const __m512i want = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
+  acc->w = _mm512_ternarylogic_epi32(acc->w, packed, want, 0xf6);  // w | (packed ^ want)
 }
 
-// Nonzero when the Q8_0 quants of one block, its weights interleaved as Group16Q8 holds them (x0:
-// weights 8L..8L+3 of each 128-bit lane L, x1: 8L+4..8L+7), rounded (RoundHalfAway of x * idb),
-// differ from the 32 stored int8 at s.
-PB_G16 __mmask32 Q8QuantsDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s) {
+// may_differ[b] = (others[b] != 0) for the 16 blocks (one compare, no per-block branch).
+PB_G16 void StoreFlags(const uint16_t* others, uint8_t* may_differ) {
+  const __m256i o = _mm256_load_si256(reinterpret_cast<const __m256i*>(others));
+  const __m128i ones = _mm_maskz_mov_epi8(_mm256_test_epi16_mask(o, o), _mm_set1_epi8(1));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(may_differ), ones);
+}
+
+// ORs into *acc the Q8_0 quants of one block, its weights interleaved as Group16Q8 holds them
+// (x0: weights 8L..8L+3 of each 128-bit lane L, x1: 8L+4..8L+7), rounded (RoundHalfAway of
+// x * idb), XOR the 32 stored int8 at s, in 16-bit lanes: nonzero where they differ.
+PB_G16 void AddQ8Diff(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s, __m512i* acc) {
   const __m512i r0 = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x0), idb));
   const __m512i r1 = RoundHalfAway(_mm512_mul_ps(_mm512_castsi512_ps(x1), idb));
   const __m512i q = _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(s)));
-  return _mm512_cmpneq_epi16_mask(_mm512_packs_epi32(r0, r1), q);
+  *acc = _mm512_ternarylogic_epi32(*acc, _mm512_packs_epi32(r0, r1), q, 0xf6);  // acc | (p ^ q)
 }
 
 // Bits b of may_trip: the f16 trip changes a weight of block b (exactly; sets bit b of *trip),

@@ -16,7 +16,8 @@ namespace provbadge::verifier::quant_internal::group16 {
 // bf16 words <-> 16-bit integers of the same order (an involution on each word: -0 just below
 // +0, NaNs beyond the infinities).
 PB_G16 __m512i OrderedWords(__m512i w) {
-  return _mm512_xor_si512(w, _mm512_and_si512(_mm512_srai_epi16(w, 15), _mm512_set1_epi16(0x7fff)));
+  // w ^ (sign-extended sign & 0x7fff)
+  return _mm512_ternarylogic_epi32(w, _mm512_srai_epi16(w, 15), _mm512_set1_epi16(0x7fff), 0x78);
 }
 
 // Binary32 bits of the bf16 values whose ordered words (OrderedWords) are the sign-extended
@@ -27,15 +28,15 @@ PB_G16 __m512 FromOrderedKeys(__m512i k) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(w, 16));
 }
 
-// Nonzero when the levels of one block of T (Q4_1, Q5_1; its even weights x0 and odd weights x1
-// as EvenOddWeights holds them, minimum minb and inverse scale idb in every lane) differ from
-// the stored quants at s (past d and m): (x - min)*id + 0.5, rounded as the variant kFma rounds
-// it, truncated (each level of a block the kernel judges is in [0, 32]), folded to the block's
-// order, Q4_1's clamped to 15. kFlag: *other gets the lanes where the other variant's truncation
-// differs.
+// Adds to *diff how the levels of one block of T (Q4_1, Q5_1; its even weights x0 and odd
+// weights x1 as EvenOddWeights holds them, minimum minb and inverse scale idb in every lane)
+// differ from the stored quants at s (past d and m): (x - min)*id + 0.5, rounded as the variant
+// kFma rounds it, truncated (each level of a block the kernel judges is in [0, 32]), Q4_1's
+// clamped to 15 (AddLevelDiff). kFlag: *other gets the lanes where the other variant's
+// truncation differs.
 template <GgmlType T, bool kFlag, bool kFma>
-PB_G16 bool EvenOddMinMaxDiffer(__m512i x0, __m512i x1, __m512 minb, __m512 idb, const uint8_t* s,
-                                __mmask16* other) {
+PB_G16 void EvenOddMinMaxDiff(__m512i x0, __m512i x1, __m512 minb, __m512 idb, const uint8_t* s,
+                              LevelDiff* diff, __mmask16* other) {
   constexpr bool kQ5 = T == GgmlType::kQ5_1;
   const __m512 half = _mm512_set1_ps(0.5f);
   const __m512 x[2] = {_mm512_sub_ps(_mm512_castsi512_ps(x0), minb),
@@ -47,9 +48,7 @@ PB_G16 bool EvenOddMinMaxDiffer(__m512i x0, __m512i x1, __m512 minb, __m512 idb,
       *other |= _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(MulAdd<!kFma>(x[k], idb, half)), t[k]);
     }
   }
-  __m512i q = FoldWords(t[0], t[1]);
-  if constexpr (!kQ5) q = _mm512_min_epu16(q, _mm512_set1_epi16(15));
-  return LevelsDiffer<kQ5>(q, s);
+  AddLevelDiff<kQ5, kQ5 ? 0 : 15>(t[0], t[1], s, diff);
 }
 
 // Q4_1 (NMAX 15) / Q5_1 (31) on the bf16 words as loaded: the block maximum and minimum from one
@@ -58,7 +57,7 @@ PB_G16 bool EvenOddMinMaxDiffer(__m512i x0, __m512i x1, __m512 minb, __m512 idb,
 // id = 1/d in lanes, the fp16 d and m compared as one 32-bit gather; q = (int)((x - min)*id +
 // 0.5) (clamped to 15 for Q4_1). Declined as MinMaxBlock declines: a NaN or infinity (beyond the
 // infinities' order), a zero max or min, a range neither 0 nor in [2^-100, FLT_MAX]. The trip:
-// the blocks with a nonzero magnitude below 2^-17 (a mask per block) or an extreme beyond 65280
+// the blocks with a nonzero magnitude below 2^-17 (TinyBlocks) or an extreme beyond 65280
 // are tested exactly (TripChanges); *same is left as is (the caller judges every block the trip
 // changes). Results, flags and redo as the group kernels' contract states them.
 template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
@@ -67,23 +66,17 @@ PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* t
   constexpr bool kQ5 = T == GgmlType::kQ5_1;
   constexpr int kBb = kQ5 ? 24 : 20, kNmax = kQ5 ? 31 : 15;
   const EvenOddWeights x{src};
+  const __m512i not_high = _mm512_set1_epi32(static_cast<int>(0xffff0000u));
   __m512i m[16];
-  uint32_t tiny = 0;  // kTrip: blocks with a nonzero magnitude below 2^-17 (kTripExactFromBf16)
+  __m512i small = _mm512_set1_epi16(-1);  // kTrip: SmallestMagnitudes
   for (int b = 0; b < 16; ++b) {
     const __m512i raw = _mm512_loadu_si512(src + 64 * b);
-    const __m512i key = OrderedWords(raw);
-    const __m512i not_key = _mm512_ternarylogic_epi32(key, key, key, 0x55);
     // Words (low, high) of each 32-bit lane: (key, ~key) against the swapped pair.
-    const __m512i a = _mm512_mask_blend_epi16(0xaaaaaaaa, key, not_key);
-    const __m512i c = _mm512_rol_epi32(_mm512_mask_blend_epi16(0xaaaaaaaa, not_key, key), 16);
-    m[b] = _mm512_max_epi16(a, c);
-    if constexpr (kTrip) {
-      const __m512i mag = _mm512_and_si512(raw, _mm512_set1_epi16(0x7fff));
-      const __mmask32 small = _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
-                                                      _mm512_set1_epi16(kTripExactFromBf16 - 1));
-      tiny |= static_cast<uint32_t>(_cvtmask32_u32(small) != 0) << b;
-    }
+    const __m512i a = _mm512_xor_si512(OrderedWords(raw), not_high);
+    m[b] = _mm512_max_epi16(a, _mm512_xor_si512(_mm512_rol_epi32(a, 16), _mm512_set1_epi32(-1)));
+    if constexpr (kTrip) small = SmallestMagnitudes(small, raw);
   }
+  const uint32_t tiny = kTrip ? TinyBlocks(small, src) : 0;
   const __m512i top = MaxTree(m, MaxI16());
   const __m512 max = FromOrderedKeys(_mm512_srai_epi32(_mm512_slli_epi32(top, 16), 16));
   const __m512i high = _mm512_srai_epi32(top, 16);  // ~(smallest key), sign-extended
@@ -109,13 +102,15 @@ PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* t
   alignas(64) float ids[16], mins[16];  // broadcast from memory: a load, no shuffle
   _mm512_store_ps(ids, id);
   _mm512_store_ps(mins, min);
-  bool ne = false;  // quants that differ, any block
+  LevelDiff diff = LevelDiff::None();  // quants that differ, any block
+  alignas(32) uint16_t others[16];     // kFlag: per block, the lanes the other variant differs in
   for (int b = 0; b < 16; ++b) {
     __mmask16 other = 0;
-    ne |= EvenOddMinMaxDiffer<T, kFlag, kFma>(x(b, 0), x(b, 1), _mm512_set1_ps(mins[b]),
-                                              _mm512_set1_ps(ids[b]), stored + kBb * b + 4, &other);
-    if constexpr (kFlag) may_differ[b] = other != 0;
+    EvenOddMinMaxDiff<T, kFlag, kFma>(x(b, 0), x(b, 1), _mm512_set1_ps(mins[b]),
+                                      _mm512_set1_ps(ids[b]), stored + kBb * b + 4, &diff, &other);
+    if constexpr (kFlag) others[b] = other;
   }
+  if constexpr (kFlag) StoreFlags(others, may_differ);
   if constexpr (kTrip) {
     const __m512i amax =
         _mm512_max_epu32(_mm512_and_si512(_mm512_castps_si512(max), _mm512_set1_epi32(0x7fffffff)),
@@ -126,7 +121,7 @@ PB_G16 bool Group16MinMax(const uint8_t* src, const uint8_t* stored, uint32_t* t
       *trip |= static_cast<uint32_t>(TripChanges(x(b, 0), x(b, 1))) << b;
     }
   }
-  return GroupVerdict(safe, bad_scale, ne, redo);
+  return GroupVerdict(safe, bad_scale, diff.Any(), redo);
 }
 
 #undef PB_G16

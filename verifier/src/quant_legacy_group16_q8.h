@@ -28,7 +28,9 @@ struct InterleavedWeights {
 // TripBlocks' differ for Group16Q8.
 struct Q8Differ {
   PB_G16 bool operator()(__m512i t0, __m512i t1, __m512 idb, const uint8_t* s) const {
-    return Q8QuantsDiffer(t0, t1, idb, s) != 0;
+    __m512i diff = _mm512_setzero_si512();
+    AddQ8Diff(t0, t1, idb, s, &diff);
+    return _mm512_test_epi32_mask(diff, diff) != 0;
   }
 };
 
@@ -53,11 +55,10 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
     const __m512i raw = _mm512_loadu_si512(src + 64 * b);
     const __m512i abs = _mm512_and_si512(raw, _mm512_set1_epi16(0x7fff));
     if constexpr (kTrip) {
-      // Words (low, high) of each 32-bit lane: (-|u_lo|, |u_hi|) against (-|u_hi|, |u_lo|).
-      const __m512i neg = _mm512_sub_epi16(zero, abs);
-      const __m512i a = _mm512_mask_blend_epi16(0x55555555, abs, neg);
-      const __m512i c = _mm512_rol_epi32(_mm512_mask_blend_epi16(0x55555555, neg, abs), 16);
-      m[b] = _mm512_max_epu16(a, c);
+      // Words (low, high) of each 32-bit lane: (-|u_lo|, |u_hi|) against (-|u_hi|, |u_lo|), the
+      // latter the former rotated and negated.
+      const __m512i a = _mm512_mask_sub_epi16(abs, 0x55555555, zero, abs);
+      m[b] = _mm512_max_epu16(a, _mm512_sub_epi16(zero, _mm512_rol_epi32(a, 16)));
     } else {
       m[b] = _mm512_max_epu16(abs, _mm512_rol_epi32(abs, 16));
     }
@@ -78,14 +79,14 @@ PB_G16 bool Group16Q8(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
   const __mmask16 bad_scale = ScalesDiffer<kBb>(d, stored, &id);
   alignas(64) float ids[16];  // broadcast from memory: a load, no shuffle
   _mm512_store_ps(ids, id);
-  __mmask32 ne = 0;  // quants that differ, any block
+  __m512i ne = _mm512_setzero_si512();  // quants that differ, any block (OR of the XORs)
   for (int b = 0; b < 16; ++b) {
-    ne |= Q8QuantsDiffer(x(b, 0), x(b, 1), _mm512_set1_ps(ids[b]), stored + kBb * b + 2);
+    AddQ8Diff(x(b, 0), x(b, 1), _mm512_set1_ps(ids[b]), stored + kBb * b + 2, &ne);
   }
   if constexpr (kTrip) {
     TripBlocks<kBb>(may_trip, TripKeepsScale(amax), x, Q8Differ(), id, stored, trip, same);
   }
-  return GroupVerdict(safe, bad_scale, ne != 0, redo);
+  return GroupVerdict(safe, bad_scale, _mm512_test_epi32_mask(ne, ne) != 0, redo);
 }
 
 #undef PB_G16

@@ -13,18 +13,15 @@ namespace provbadge::verifier::quant_internal::group16 {
 
 #define PB_G16 PB_TARGET_AVX512 PB_INLINE
 
-// Nonzero when the levels of one block of T (Q4_0, Q5_0; its even weights x0 and odd weights x1
-// as EvenOddWeights holds them) differ from the stored quants at s (past the scale): x*id + 8.5
-// (16.5) rounded as the variant kFma rounds it and truncated; the two levels of each 32-bit
-// lane become its two words, in the block's order (each level of a block SafeBlocks judges is in
-// [0, 32]; the other blocks' results are not used), clamped to NMAX, and the high 16 levels
-// shifted onto the low 16 to form the stored bytes' nibbles. For Q5_0 the fifth bits of the 32
-// levels are one 32-bit mask, qh. kFlag: *other gets the lanes where the other variant's
-// truncation differs (before the clamp: a superset of the lanes whose levels
-// differ, all of them within 2^-14 of an integer, i.e. among FmaWatch's lanes).
+// Adds to *diff how the levels of one block of T (Q4_0, Q5_0; its even weights x0 and odd
+// weights x1 as EvenOddWeights holds them) differ from the stored quants at s (past the scale):
+// x*id + 8.5 (16.5) rounded as the variant kFma rounds it and truncated (each level of a block
+// SafeBlocks judges is in [0, 32]; the other blocks' results are not used), clamped to NMAX
+// (AddLevelDiff). kFlag: *other gets the lanes where the other variant's truncation differs
+// (before the clamp: a superset of the lanes whose levels differ).
 template <GgmlType T, bool kFlag, bool kFma>
-PB_G16 bool EvenOddSignedDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s,
-                                __mmask16* other) {
+PB_G16 void EvenOddSignedDiff(__m512i x0, __m512i x1, __m512 idb, const uint8_t* s, LevelDiff* diff,
+                              __mmask16* other) {
   constexpr bool kQ5 = T == GgmlType::kQ5_0;
   const __m512 bias = _mm512_set1_ps(kQ5 ? 16.5f : 8.5f);
   const __m512 x[2] = {_mm512_castsi512_ps(x0), _mm512_castsi512_ps(x1)};
@@ -35,8 +32,7 @@ PB_G16 bool EvenOddSignedDiffer(__m512i x0, __m512i x1, __m512 idb, const uint8_
       *other |= _mm512_cmpneq_epi32_mask(_mm512_cvttps_epi32(MulAdd<!kFma>(x[k], idb, bias)), t[k]);
     }
   }
-  return LevelsDiffer<kQ5>(
-      _mm512_min_epu16(FoldWords(t[0], t[1]), _mm512_set1_epi16(kQ5 ? 31 : 15)), s);
+  AddLevelDiff<kQ5, kQ5 ? 31 : 15>(t[0], t[1], s, diff);
 }
 
 // TripBlocks' differ for Group16Signed.
@@ -44,7 +40,9 @@ template <GgmlType T, bool kFlag, bool kFma>
 struct EvenOddDiffer {
   PB_G16 bool operator()(__m512i t0, __m512i t1, __m512 idb, const uint8_t* s) const {
     __mmask16 other = 0;
-    return EvenOddSignedDiffer<T, kFlag, kFma>(t0, t1, idb, s, &other) || other != 0;
+    LevelDiff diff = LevelDiff::None();
+    EvenOddSignedDiff<T, kFlag, kFma>(t0, t1, idb, s, &diff, &other);
+    return diff.Any() || other != 0;
   }
 };
 
@@ -64,10 +62,11 @@ PB_G16 bool FirstMaxNegative(__m512i raw, uint16_t a) {
 // largest-magnitude negative). So amax = max(|U|, |S|), a negative weight of magnitude amax
 // exists iff U is one, a non-negative one iff S is one, and where both exist (rare) the first of
 // them decides the sign (FirstMaxNegative); an all-zero block's max is +0 as the reference's.
-// The blocks the f16 trip may change: a nonzero magnitude below 2^-17 (a mask per block) or a
-// maximum above 65280. The weights widen with no shuffle (EvenOddWeights) and their levels fold
-// back to the block's order in 16-bit lanes (EvenOddSignedDiffer); the inverse scales are
-// broadcast from memory. Results, flags and redo as the group kernels' contract states them.
+// The blocks the f16 trip may change: a nonzero magnitude below 2^-17 (TinyBlocks) or a maximum
+// above 65280. The weights widen with no shuffle (EvenOddWeights) and their levels meet the
+// stored nibbles with one permutation and one multiply-add (AddLevelDiff), the differences of
+// the 16 blocks accumulated and tested once; the inverse scales are broadcast from memory. Results,
+// flags and redo as the group kernels' contract states them.
 template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
 PB_G16 bool Group16Signed(const uint8_t* src, const uint8_t* stored, uint32_t* trip, uint32_t* same,
                           uint8_t* may_differ, uint32_t* redo) {
@@ -75,24 +74,17 @@ PB_G16 bool Group16Signed(const uint8_t* src, const uint8_t* stored, uint32_t* t
   constexpr bool kQ5 = T == GgmlType::kQ5_0;
   constexpr int kBb = kQ5 ? 22 : 18;
   const EvenOddWeights x{src};
-  const __m512i flip = _mm512_set1_epi16(static_cast<short>(0x8000));
-  const __m512i abs_mask = _mm512_set1_epi16(0x7fff);
+  const __m512i flip = _mm512_set1_epi32(0x8000);
   __m512i m[16];
-  uint32_t tiny = 0;  // kTrip: blocks with a nonzero magnitude below 2^-17 (kTripExactFromBf16)
+  __m512i small = _mm512_set1_epi16(-1);  // kTrip: SmallestMagnitudes
   for (int b = 0; b < 16; ++b) {
     const __m512i raw = _mm512_loadu_si512(src + 64 * b);
-    const __m512i rx = _mm512_xor_si512(raw, flip);
     // Words (low, high) of each 32-bit lane: (S-order low, U-order high) against the swapped.
-    const __m512i a = _mm512_mask_blend_epi16(0x55555555, raw, rx);
-    const __m512i c = _mm512_rol_epi32(_mm512_mask_blend_epi16(0x55555555, rx, raw), 16);
-    m[b] = _mm512_max_epu16(a, c);
-    if constexpr (kTrip) {
-      const __m512i mag = _mm512_and_si512(raw, abs_mask);
-      const __mmask32 small = _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
-                                                      _mm512_set1_epi16(kTripExactFromBf16 - 1));
-      tiny |= static_cast<uint32_t>(_cvtmask32_u32(small) != 0) << b;
-    }
+    m[b] = _mm512_max_epu16(_mm512_xor_si512(raw, flip),
+                            _mm512_xor_si512(_mm512_rol_epi32(raw, 16), flip));
+    if constexpr (kTrip) small = SmallestMagnitudes(small, raw);
   }
+  const uint32_t tiny = kTrip ? TinyBlocks(small, src) : 0;
   const __m512i top = MaxTree(m, MaxU16());
   const __m512i u = _mm512_srli_epi32(top, 16);
   const __m512i s =
@@ -122,18 +114,20 @@ PB_G16 bool Group16Signed(const uint8_t* src, const uint8_t* stored, uint32_t* t
   const __mmask16 bad_scale = ScalesDiffer<kBb>(d, stored, &id);
   alignas(64) float ids[16];
   _mm512_store_ps(ids, id);
-  bool ne = false;  // quants that differ, any block
+  LevelDiff diff = LevelDiff::None();  // quants that differ, any block
+  alignas(32) uint16_t others[16];     // kFlag: per block, the lanes the other variant differs in
   for (int b = 0; b < 16; ++b) {
     __mmask16 other = 0;
-    ne |= EvenOddSignedDiffer<T, kFlag, kFma>(x(b, 0), x(b, 1), _mm512_set1_ps(ids[b]),
-                                              stored + kBb * b + 2, &other);
-    if constexpr (kFlag) may_differ[b] = other != 0;
+    EvenOddSignedDiff<T, kFlag, kFma>(x(b, 0), x(b, 1), _mm512_set1_ps(ids[b]),
+                                      stored + kBb * b + 2, &diff, &other);
+    if constexpr (kFlag) others[b] = other;
   }
+  if constexpr (kFlag) StoreFlags(others, may_differ);
   if constexpr (kTrip) {
     TripBlocks<kBb>(may_trip, TripKeepsScale(amax), x, EvenOddDiffer<T, kFlag, kFma>(), id, stored,
                     trip, same);
   }
-  return GroupVerdict(safe, bad_scale, ne, redo);
+  return GroupVerdict(safe, bad_scale, diff.Any(), redo);
 }
 
 #undef PB_G16

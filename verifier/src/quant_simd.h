@@ -26,8 +26,8 @@
 #define PB_QUANT_WIDE 0
 #else
 #define PB_QUANT_WIDE 1
-// DQ/BW/VL too (every AVX-512 CPU since Skylake-SP has them; the dispatch checks them).
-#define PB_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl")))
+// DQ/BW/VL and BMI2 too (every AVX-512 CPU since Skylake-SP has them; the dispatch checks them).
+#define PB_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx512bw,avx512vl,bmi2")))
 #define PB_TARGET_AVX2 __attribute__((target("avx2")))
 // The legacy quantizers' FMA variant needs the instruction too (checked by their dispatch).
 #define PB_TARGET_AVX2_FMA __attribute__((target("avx2,fma")))
