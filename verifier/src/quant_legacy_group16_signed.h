@@ -62,7 +62,7 @@ PB_G16 bool FirstMaxNegative(__m512i raw, uint16_t a) {
 // largest-magnitude negative). So amax = max(|U|, |S|), a negative weight of magnitude amax
 // exists iff U is one, a non-negative one iff S is one, and where both exist (rare) the first of
 // them decides the sign (FirstMaxNegative); an all-zero block's max is +0 as the reference's.
-// The blocks the f16 trip may change: a nonzero magnitude below 2^-17 (TinyBlocks) or a maximum
+// The blocks the f16 trip may change: a nonzero magnitude below 2^-17 (HasTinyWeight) or a maximum
 // above 65280. The weights widen with no shuffle (EvenOddWeights) and their levels meet the
 // stored nibbles with one permutation and one multiply-add (AddLevelDiff), the differences of
 // the 16 blocks accumulated and tested once; the inverse scales are broadcast from memory. Results,
@@ -74,17 +74,19 @@ PB_G16 bool Group16Signed(const uint8_t* src, const uint8_t* stored, uint32_t* t
   constexpr bool kQ5 = T == GgmlType::kQ5_0;
   constexpr int kBb = kQ5 ? 22 : 18;
   const EvenOddWeights x{src};
-  const __m512i flip = _mm512_set1_epi32(0x8000);
   __m512i m[16];
-  __m512i small = _mm512_set1_epi16(-1);  // kTrip: SmallestMagnitudes
+  uint32_t tiny = 0;  // kTrip: the blocks with a nonzero magnitude below 2^-17 (HasTinyWeight)
   for (int b = 0; b < 16; ++b) {
     const __m512i raw = _mm512_loadu_si512(src + 64 * b);
     // Words (low, high) of each 32-bit lane: (S-order low, U-order high) against the swapped.
-    m[b] = _mm512_max_epu16(_mm512_xor_si512(raw, flip),
-                            _mm512_xor_si512(_mm512_rol_epi32(raw, 16), flip));
-    if constexpr (kTrip) small = SmallestMagnitudes(small, raw);
+    // (Formed as (raw ^ 0x8000) and rol(raw, 16) ^ 0x8000 instead, one operation fewer: as fast
+    // in L2, about 10 % slower from memory beyond L3; bench/README, session 10.)
+    const __m512i rx = _mm512_xor_si512(raw, _mm512_set1_epi16(static_cast<short>(0x8000)));
+    const __m512i a = _mm512_mask_blend_epi16(0x55555555, raw, rx);
+    const __m512i c = _mm512_rol_epi32(_mm512_mask_blend_epi16(0x55555555, rx, raw), 16);
+    m[b] = _mm512_max_epu16(a, c);
+    if constexpr (kTrip) tiny |= static_cast<uint32_t>(HasTinyWeight(raw)) << b;
   }
-  const uint32_t tiny = kTrip ? TinyBlocks(small, src) : 0;
   const __m512i top = MaxTree(m, MaxU16());
   const __m512i u = _mm512_srli_epi32(top, 16);
   const __m512i s =
