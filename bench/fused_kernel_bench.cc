@@ -1,12 +1,14 @@
 // The fused legacy check's compute alone (quant_internal::FusedLegacyCheckBf16, candidate 0 of
 // the fidelity check: bf16 -> f32, f16-trip flags, quantization, compare with the stored
 // blocks), without the tensor check's chunked reads: one thread, rows of 4096 weights, in CPU
-// seconds. "stream": 4M weights per type (about 10 MB, beyond L2, from L3/DRAM); "cached": 64K
-// weights (fits L2) checked repeatedly. Flags "all": changed and may_differ as FusedRowChecker
-// asks for them when every candidate is evaluated; "trip": changed only, as it asks once the
-// other rounding variant's candidates mismatched (after the first rows of a tensor: the mode a
-// whole file is checked in); "none": candidate 0 only.
-// Usage: fused_kernel_bench [lanes (0 = all widths)] [repeats (default 10)] [type, e.g. Q8_0]
+// seconds. "stream": 4M weights per type unless given (about 10 MB, beyond L2, from L3; 48M
+// weights, 123 MB for Q4_0, are beyond L3: the regime a model check runs in, where the loads of
+// each group of 16 blocks are first touches); "cached": 64K weights (fits L2) checked repeatedly.
+// Flags "all": changed and may_differ as FusedRowChecker asks for them when every candidate is
+// evaluated; "trip": changed only, as it asks once the other rounding variant's candidates
+// mismatched (after the first rows of a tensor: the mode a whole file is checked in); "none":
+// candidate 0 only. Usage: fused_kernel_bench [lanes (0 = all widths)] [repeats (default 10)]
+// [type, e.g. Q8_0] [stream weights in millions (default 4)]
 #include <time.h>
 
 #include <algorithm>
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
   const int only = argc > 1 ? std::atoi(argv[1]) : 0;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 10;
   const std::string type = argc > 3 ? argv[3] : "";
+  const int64_t stream_weights = std::max<int64_t>(1, argc > 4 ? std::atoll(argv[4]) : 4) << 20;
   const struct {
     pv::GgmlType type;
     const char* name;
@@ -92,7 +95,7 @@ int main(int argc, char** argv) {
               "GB/s");
   for (const auto& t : types) {
     if (!type.empty() && type != t.name) continue;
-    const Data stream = Make(t.type, 4 << 20), cached = Make(t.type, 64 << 10);
+    const Data stream = Make(t.type, stream_weights), cached = Make(t.type, 64 << 10);
     const double bytes =
         2.0 + pv::LookupGgmlType(static_cast<uint32_t>(t.type))->block_bytes / 32.0;
     for (int lanes : {16, 8, 4}) {
