@@ -37,10 +37,16 @@ cleanup() {
 trap cleanup EXIT
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-free_port() {  # a port nobody listens on, from a range the fixtures do not use
-  local p
+# A port nobody listens on and none of the arguments, from 20000 up to the kernel's ephemeral
+# range (outgoing connections take their local ports from there, and a listener on one of those
+# fails with EADDRINUSE: a private broker once did), a range the fixtures do not use.
+free_port() {
+  local p lo
+  lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  ((lo > 21000)) || lo=32768
   for _ in $(seq 200); do
-    p=$((20000 + RANDOM % 20000))
+    p=$((20000 + RANDOM % (lo - 20000)))
+    [[ " $* " == *" $p "* ]] && continue
     port_open "$p" || {
       echo "$p"
       return
@@ -149,7 +155,10 @@ no_dead_letters 1
 
 # --- 2. broker stopped and restarted with events in flight (private broker) ------------------
 echo "== 2. broker restart"
-P_AMQP=$(free_port) P_TLS=$(free_port) P_DIST=$(free_port) PRIVATE_EPMD=$(free_port)
+P_AMQP=$(free_port)
+P_TLS=$(free_port "$P_AMQP")
+P_DIST=$(free_port "$P_AMQP" "$P_TLS")
+PRIVATE_EPMD=$(free_port "$P_AMQP" "$P_TLS" "$P_DIST")
 PRIVATE_RMQ=$T/rmq
 if bash "$IT/rabbitmq_up.sh" "$PRIVATE_RMQ" "$P_AMQP" "$P_TLS" "$P_DIST" "$PRIVATE_EPMD" >"$T/rmq-up.log" 2>&1; then
   use s2 "redis://127.0.0.1:$REDIS_PORT/12" "amqp://guest:guest@127.0.0.1:$P_AMQP/%2f"
