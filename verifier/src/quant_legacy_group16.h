@@ -18,12 +18,11 @@
 // flagged only where the other variant's levels differ (or, before the clamp, its truncation):
 // in files of either variant the caller re-derives only those blocks.
 //
-// The f16 trip (kTrip, the bf16 -> f16 -> f32 candidates): the blocks it may change come from
-// the block extremes (a nonzero magnitude below 2^-17, kTripExactFromBf16, or a maximum above
-// 65280); only those are
-// tripped, by the hardware conversions (TripHw), and, where the scale provably stays
-// (TripKeepsScale), their tripped weights are compared with the stored quants on the spot
-// (TripBlocks, the kernels' *same).
+// The f16 trip (kTrip, the bf16 -> f16 -> f32 candidates): the blocks it may change are those
+// with a nonzero magnitude below 2^-17 (kTripExactFromBf16; HasTinyWeight, or Q8_0's tree) or a
+// maximum above 65280 (the block extremes); only those are tripped, by the hardware conversions
+// (TripHw), and, where the scale provably stays (TripKeepsScale), their tripped weights are
+// compared with the stored quants on the spot (TripBlocks, the kernels' *same).
 //
 // Blocks where equality is not evident exactly as the block kernels decline them (SafeScale:
 // NaN, infinity, maximum in (0, 2^-100)) are not judged here: a group kernel returns them in
@@ -179,7 +178,8 @@ PB_G16 __m512 MulAdd(__m512 x, __m512 id, __m512 c) {
   return _mm512_add_ps(_mm512_mul_ps(x, id), c);
 }
 
-// Weights of block b as Group16Signed widens them from the bf16 words at src, with no shuffle: k =
+// Weights of block b as Group16Signed and Group16MinMax widen them from the bf16 words at src,
+// with no shuffle: k =
 // 0 the even weights 0, 2, .., 30 (each word shifted up), 1 the odd ones (masked in place); widened
 // again where needed from the L1-resident source instead of kept.
 struct EvenOddWeights {
@@ -224,7 +224,8 @@ PB_G16 void AddLevelDiff(__m512i e, __m512i o, const uint8_t* s, LevelDiff* acc)
     v = _mm512_and_si512(v, _mm512_set1_epi16(15));
     s += 4;
   }
-  const __m512i packed = _mm512_madd_epi16(v, _mm512_set1_epi32(0x00100001));  // j + 16 * (j + 16)
+  // Lane j: level j + 16 * level (j + 16), the stored byte j.
+  const __m512i packed = _mm512_madd_epi16(v, _mm512_set1_epi32(0x00100001));
   const __m512i want = _mm512_cvtepu8_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s)));
   acc->w = _mm512_ternarylogic_epi32(acc->w, packed, want, 0xf6);  // w | (packed ^ want)
 }
