@@ -29,7 +29,8 @@ using testing_fixture::RandomRow;
 using testing_fixture::SpecialRow;
 using testing_fixture::Tensor;
 
-TensorCheckResult Check(const Tensor& t, bool eager, uint64_t max_detailed = 1024) {
+TensorCheckResult Check(const Tensor& t, bool eager, uint64_t max_detailed = 1024,
+                        bool keep_candidate0 = false) {
   GgufTensorInfo info;
   info.name = "t";
   info.n_dims = 2;
@@ -44,6 +45,7 @@ TensorCheckResult Check(const Tensor& t, bool eager, uint64_t max_detailed = 102
   source.end = bytes.size();
   testing::MemoryReader gguf(std::string(t.gguf.begin(), t.gguf.end())), src(bytes);
   fidelity::TensorCheckInput in;
+  in.keep_candidate = keep_candidate0 ? 0 : -1;
   in.info = &info;
   in.gguf = &gguf;
   in.source = &source;
@@ -77,9 +79,10 @@ void RequireSame(const TensorCheckResult& lazy, const TensorCheckResult& eager) 
 }
 
 // Checks both ways, requires identical results and returns the lazy one.
-TensorCheckResult CheckBoth(const Tensor& t, uint64_t max_detailed = 1024) {
-  TensorCheckResult lazy = Check(t, false, max_detailed);
-  RequireSame(lazy, Check(t, true, max_detailed));
+TensorCheckResult CheckBoth(const Tensor& t, uint64_t max_detailed = 1024,
+                            bool keep_candidate0 = false) {
+  TensorCheckResult lazy = Check(t, false, max_detailed, keep_candidate0);
+  RequireSame(lazy, Check(t, true, max_detailed, keep_candidate0));
   return lazy;
 }
 
@@ -129,10 +132,16 @@ Tensor LateDivergence(int made_by, uint64_t rows, uint64_t k) {
 
 TEST_CASE("fidelity lazy: the FMA variant exact while the primary fails only at the last rows",
           "[fidelity][lazy]") {
+  // Candidate 0 stops after its mismatching row 38, as any candidate that mismatches while
+  // another is clean; kept (the report's re-check), it is evaluated on row 39 too.
   const TensorCheckResult r = CheckBoth(LateDivergence(1, 40, 38));
   CHECK(r.candidates[0].first_row == 38);
-  CHECK(r.candidates[0].complete);
+  CHECK_FALSE(r.candidates[0].complete);
   CHECK(Clean(r.candidates[1]));
+  const TensorCheckResult kept = CheckBoth(LateDivergence(1, 40, 38), 1024, true);
+  CHECK(kept.candidates[0].first_row == 38);
+  CHECK(kept.candidates[0].complete);
+  CHECK(Clean(kept.candidates[1]));
 }
 
 TEST_CASE("fidelity lazy: the f16 path exact while the primary fails only at the last row",
@@ -234,8 +243,8 @@ TEST_CASE("fidelity lazy: bf16 legacy files through the fused fast path give the
 }
 
 TEST_CASE(
-    "fidelity lazy: a file the FMA variant made, candidate 0's mismatches through the fused "
-    "path, as the eager result",
+    "fidelity lazy: a file the FMA variant made, candidate 0 stopped after its first mismatching "
+    "row, or kept and its mismatches taken from the fused path, as the eager result",
     "[fidelity][lazy][fused]") {
   std::mt19937 rng(977);
   for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ5_0}) {
@@ -252,12 +261,20 @@ TEST_CASE(
           if (tamper) t.FlipByte(12, 7, 5);
           INFO("type " << static_cast<int>(type) << " made by " << made_by << " max detailed "
                        << max_detailed << " tamper " << tamper);
-          const TensorCheckResult r = CheckBoth(t, max_detailed);
+          const TensorCheckResult r = CheckBoth(t, max_detailed, true);
+          CHECK(r.candidates[0].complete);
           CHECK(r.candidates[0].blocks_mismatch >= 8);
           CHECK(r.candidates[0].detailed ==
                 std::min(max_detailed, r.candidates[0].blocks_mismatch));
           if (tamper) CHECK(!Clean(r.candidates[1]));
           if (!tamper && made_by == 1) CHECK(Clean(r.candidates[1]));
+          // Not kept: candidate 0 stops after row 1 while candidate 1 is clean; the tamper at row
+          // 12 leaves no candidate clean, and from there every one is evaluated again.
+          const TensorCheckResult d = CheckBoth(t, max_detailed);
+          CHECK_FALSE(d.candidates[0].complete);
+          CHECK(d.candidates[0].first_row == 1);
+          CHECK(d.candidates[0].blocks_mismatch < r.candidates[0].blocks_mismatch);
+          if (!tamper && made_by == 1) CHECK(Clean(d.candidates[1]));
         }
       }
     }

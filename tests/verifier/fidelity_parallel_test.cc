@@ -30,15 +30,19 @@ bool Clean(const CandidateStats& c) { return c.enabled && c.complete && c.blocks
 
 bool SameDev(double a, double b) { return a == b || (std::isnan(a) && std::isnan(b)); }
 
-// Every field a report can show: candidate 0's, which candidates are clean, the clean ones'.
-void RequireReportedSame(const TensorCheckResult& whole, const TensorCheckResult& parted) {
+// Every field a report can show: which candidates are clean, the clean ones', and the kept
+// candidate's (keep_candidate, evaluated on every row: the report's re-check of a mismatching
+// tensor; -1 none).
+void RequireReportedSame(const TensorCheckResult& whole, const TensorCheckResult& parted,
+                         int kept) {
   REQUIRE(whole.blocks_total == parted.blocks_total);
   for (int c = 0; c < kCandidates; ++c) {
     INFO("candidate " << c);
     const CandidateStats &a = whole.candidates[c], &b = parted.candidates[c];
     CHECK(a.enabled == b.enabled);
     CHECK(Clean(a) == Clean(b));
-    if (c != 0 && !Clean(a)) continue;
+    if (c == kept && a.enabled) CHECK(a.complete);
+    if (c != kept && !Clean(a)) continue;
     CHECK(a.complete == b.complete);
     CHECK(a.blocks_mismatch == b.blocks_mismatch);
     CHECK(a.first_block == b.first_block);
@@ -68,8 +72,11 @@ class OneTensor {
     src_ = std::move(files_.Open("t.src").value());
   }
 
+  int keep_candidate = -1;
+
   fidelity::TensorCheckInput Input() {
     fidelity::TensorCheckInput in;
+    in.keep_candidate = keep_candidate;
     in.info = &info_;
     in.source = &source_;
     in.gguf = gguf_.get();
@@ -134,6 +141,7 @@ TEST_CASE("fidelity parallel: parts of random tensors give the whole tensor's re
   for (int i = 0; i < 144; ++i) {
     const Tensor t = RandomTensor(rng, types[i % 9], dtypes[(i / 9) % 4]);
     OneTensor one(t);
+    one.keep_candidate = static_cast<int>(rng() % (kCandidates + 1)) - 1;
     FidelityOptions options;
     options.max_detailed_mismatches = rng() % 2 ? 1024 : rng() % 4;
     options.eager_candidates = rng() % 5 == 0;
@@ -142,8 +150,9 @@ TEST_CASE("fidelity parallel: parts of random tensors give the whole tensor's re
     options.part_weights = t.ne0 * (1 + rng() % 6);  // 1 to 6 rows per part
     INFO("case " << i << " type " << t.Info().name << " source " << t.dtype << " rows " << t.rows
                  << " threads " << options.threads << " part " << options.part_weights
-                 << " detailed " << options.max_detailed_mismatches);
-    RequireReportedSame(whole, one.Parted(options));
+                 << " detailed " << options.max_detailed_mismatches << " kept candidate "
+                 << one.keep_candidate);
+    RequireReportedSame(whole, one.Parted(options), one.keep_candidate);
   }
 }
 
@@ -156,6 +165,7 @@ TEST_CASE("fidelity parallel: the detail cap takes the tensor's first mismatches
   for (int r = 0; r < 24; ++r) t.Add(RandomRow(rng, t.ne0), 0);
   for (uint64_t r = 5; r < 24; r += 3) t.FlipByte(r, r % 2, 9);  // 7 rows, one block each
   OneTensor one(t);
+  one.keep_candidate = 0;  // as the report's re-check of a mismatching tensor
   for (uint64_t cap : {0, 1, 3, 6, 7, 100}) {
     FidelityOptions options;
     options.max_detailed_mismatches = cap;
@@ -164,7 +174,7 @@ TEST_CASE("fidelity parallel: the detail cap takes the tensor's first mismatches
     options.part_weights = t.ne0;  // one row per part
     const TensorCheckResult parted = one.Parted(options);
     INFO("cap " << cap);
-    RequireReportedSame(whole, parted);
+    RequireReportedSame(whole, parted, 0);
     CHECK(parted.candidates[0].blocks_mismatch == 7);
     CHECK(parted.candidates[0].first_row == 5);
     CHECK(parted.candidates[0].first_block == 5 * 2 + 1);

@@ -3,7 +3,8 @@
 // variant "ref-fma", one made by a plain build with "ref", the same report on 1 and 2 threads
 // and lazily as eagerly (the fused fast path with candidate 1 primary against every candidate in
 // full); a GGUF whose tensors mix the two builds is not faithful
-// (fidelity.variant_inconsistent), and neither is an FMA file with one flipped quant.
+// (fidelity.variant_inconsistent), and neither is an FMA file with one flipped quant. A tensor
+// that fails is shown against the file-wide variant, with its complete counts.
 #include <catch2/catch.hpp>
 
 #include <filesystem>
@@ -57,6 +58,14 @@ FidelityReport Check(testing::MemorySource& files, const std::string& gguf, unsi
   return *r;
 }
 
+const TensorFidelity& Tensor(const FidelityReport& r, const std::string& name) {
+  for (const TensorFidelity& t : r.tensors) {
+    if (t.name == name) return t;
+  }
+  FAIL("no tensor " << name << " in the report");
+  return r.tensors.front();
+}
+
 // The byte range of tensor `name` in a GGUF's bytes.
 std::pair<uint64_t, uint64_t> TensorBytes(const std::string& bytes, const std::string& name) {
   testing::MemoryReader reader(bytes);
@@ -103,6 +112,23 @@ TEST_CASE("fidelity variant: a whole model from an FMA build, from a plain build
   const FidelityReport m = Check(files, "model-mixed.gguf", 2);
   CHECK(m.verdict == FidelityVerdict::kNotFaithful);
   CHECK(Has(m, "fidelity.variant_inconsistent"));
+  // The plain variant (file-wide) shown for attn_q with its complete counts: every block the two
+  // builds round differently, though the check stopped evaluating it after its first such row
+  // while the FMA variant was still clean (the report checks such a tensor again).
+  const std::string& plain_bytes = files.Get(plain);
+  const std::string& fma_bytes = files.Get(fma);
+  uint64_t differing = 0;
+  int64_t first = -1;
+  for (uint64_t b = 0; b < size / 18; ++b) {
+    if (plain_bytes.compare(at + b * 18, 18, fma_bytes, at + b * 18, 18) == 0) continue;
+    if (differing++ == 0) first = static_cast<int64_t>(b);
+  }
+  REQUIRE(differing > 1);
+  const TensorFidelity& q = Tensor(m, "blk.0.attn_q.weight");
+  CHECK(q.status == TensorStatus::kMismatch);
+  CHECK(q.variant == "ref");
+  CHECK(q.blocks_mismatch == differing);
+  CHECK(q.first_mismatch_block == first);
   CHECK(FidelityReportToJson(Check(files, "model-mixed.gguf", 1, true)) == FidelityReportToJson(m));
 
   // One flipped quant in the FMA file: that tensor matches neither rounding.
@@ -113,6 +139,12 @@ TEST_CASE("fidelity variant: a whole model from an FMA build, from a plain build
   const FidelityReport f = Check(files, "model-flipped.gguf", 2);
   CHECK(f.verdict == FidelityVerdict::kNotFaithful);
   CHECK(Has(f, "fidelity.tensor_mismatch"));
+  // Shown against the file's variant (FMA): exactly the flipped block.
+  const TensorFidelity& v = Tensor(f, "blk.1.attn_v.weight");
+  CHECK(v.status == TensorStatus::kMismatch);
+  CHECK(v.variant == "ref-fma");
+  CHECK(v.blocks_mismatch == 1);
+  CHECK(v.first_mismatch_block == static_cast<int64_t>((v_size / 2 + 5) / 18));
   CHECK(FidelityReportToJson(Check(files, "model-flipped.gguf", 1, true)) ==
         FidelityReportToJson(f));
 }

@@ -86,7 +86,7 @@ class Driver {
               : "source tensor " + name + " has no counterpart in the GGUF",
           name);
     }
-    Decide();
+    if (Status s = Decide(); !s.ok()) return s.error();
     return Finish();
   }
 
@@ -227,8 +227,7 @@ class Driver {
     report_.tensors.push_back(std::move(tf));
   }
 
-  // Checks every planned job (fidelity_parallel.h) and files the results.
-  Status CheckJobs() {
+  fidelity::JobFiles Files() {
     fidelity::JobFiles files;
     files.quantized = &quantized_;
     files.gguf_path = report_.gguf_path;
@@ -238,7 +237,12 @@ class Driver {
       files.shard_paths.push_back(shard.path);
       files.shards.push_back(shard.reader.get());
     }
-    auto results = fidelity::CheckTensors(jobs_, files, options_);
+    return files;
+  }
+
+  // Checks every planned job (fidelity_parallel.h) and files the results.
+  Status CheckJobs() {
+    auto results = fidelity::CheckTensors(jobs_, Files(), options_);
     if (!results.ok()) return results.status();
     for (size_t j = 0; j < jobs_.size(); ++j) {
       Pending& p = pending_[job_pending_[j]];
@@ -248,8 +252,39 @@ class Driver {
     return Status::Ok();
   }
 
-  // Picks one path and one variant that explain every tensor, then labels each tensor.
-  void Decide() {
+  // The candidate a tensor is labelled with under the file-wide path and variant.
+  static int Chosen(const Pending& p, int path, int variant) {
+    const int pp = p.quantized && p.source_dtype != "F16" ? path : 0;
+    return pp * 2 + (p.fma_type ? variant : 0);
+  }
+
+  // A candidate stops being evaluated once it mismatches while another candidate is clean (in a
+  // file the FMA variant made, candidate 0 after its first row the variants round differently).
+  // The report shows the chosen candidate's counts, so a tensor it does not reproduce and left
+  // incomplete is checked again with it kept on every row (rare: a mismatch).
+  Status RecheckShown(int path, int variant) {
+    std::vector<fidelity::TensorJob> again;
+    std::vector<size_t> again_pending;
+    for (size_t j = 0; j < jobs_.size(); ++j) {
+      const Pending& p = pending_[job_pending_[j]];
+      const int c = Chosen(p, path, variant);
+      if (p.result.candidates[c].complete) continue;
+      again.push_back(jobs_[j]);
+      again.back().input.keep_candidate = c;
+      again_pending.push_back(job_pending_[j]);
+    }
+    if (again.empty()) return Status::Ok();
+    auto results = fidelity::CheckTensors(again, Files(), options_);
+    if (!results.ok()) return results.status();
+    for (size_t k = 0; k < again.size(); ++k) {
+      pending_[again_pending[k]].result = std::move((*results)[k]);
+    }
+    return Status::Ok();
+  }
+
+  // Picks one path and one variant that explain every tensor (findings when none does; then
+  // path or variant 0), checks again what the report shows incompletely, and labels each tensor.
+  Status Decide() {
     unsigned path_mask = 3, variant_mask = 3;
     for (const Pending& p : pending_) {
       if (p.result.unverifiable) continue;
@@ -272,16 +307,15 @@ class Driver {
       Add("fidelity.variant_inconsistent", Severity::kError,
           "no single rounding variant (plain or FMA) explains every legacy-type tensor");
     const int p_used = path < 0 ? 0 : path, v_used = variant < 0 ? 0 : variant;
+    if (Status s = RecheckShown(p_used, v_used); !s.ok()) return s;
     for (Pending& p : pending_) {
       TensorFidelity& tf = report_.tensors[p.report_index];
       if (p.result.unverifiable) continue;
       const std::string base = Lower(p.source_dtype);
-      const int pp = p.quantized && p.source_dtype != "F16" ? p_used : 0;
-      const int vv = p.fma_type ? v_used : 0;
-      const fidelity::CandidateStats& chosen = p.result.candidates[pp * 2 + vv];
-      const bool ok = chosen.Clean();
-      const fidelity::CandidateStats& shown = ok ? chosen : p.result.candidates[0];
-      const int shown_path = ok ? pp : 0, shown_variant = ok ? vv : 0;
+      const int chosen_c = Chosen(p, p_used, v_used);
+      const fidelity::CandidateStats& shown = p.result.candidates[chosen_c];
+      const bool ok = shown.Clean();
+      const int shown_path = chosen_c / 2, shown_variant = chosen_c % 2;
       tf.path = shown_path ? base + "->f16" : base;
       tf.variant =
           !p.quantized
@@ -320,6 +354,7 @@ class Driver {
     report_.path =
         pending_.empty() ? "" : Lower(pending_.front().source_dtype) + (p_used ? "->f16" : "");
     report_.variant = RoundingVariantName(v_used ? RoundingVariant::kFma : RoundingVariant::kPlain);
+    return Status::Ok();
   }
 
   Result<FidelityReport> Finish() {

@@ -27,7 +27,8 @@ class FusedRowChecker {
   // `primary` (0 or 1, with evaluate[primary]) is the candidate the kernel re-derives in full.
   // True only when each candidate c with evaluate[c] quantizes the bf16 row `src` (32 * blocks
   // little-endian values) to exactly the `stored` row bytes -- but for candidate 0 when primary
-  // is 1 and mismatches0 is given: the blocks where candidate 0 differs are then appended to
+  // is 1 and mismatches0 is given (candidate 0 evaluated though it mismatches: the report's
+  // re-check keeps it): the blocks where candidate 0 differs are then appended to
   // *mismatches0 in order, and the row is still settled. The eager evaluation would then record
   // nothing else for the row. False when some candidate differs (or may): the caller evaluates
   // the row in full (*mismatches0 is then unspecified).

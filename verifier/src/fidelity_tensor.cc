@@ -163,22 +163,23 @@ class Checker {
     return false;
   }
 
-  // The candidates this row evaluates. The primary candidate is always evaluated in full;
-  // others stop once they mismatch while another candidate is still clean.
+  // The candidates this row evaluates: a candidate stops once it mismatches while another is
+  // still clean, but for keep_candidate.
   std::array<bool, kCandidates> Evaluate() const {
     const bool any_clean = AnyClean();
     std::array<bool, kCandidates> evaluate = {};
     for (int c = 0; c < kCandidates; ++c) {
       const CandidateStats& st = part_.result.candidates[c];
-      evaluate[c] = st.enabled && (c == 0 || !any_clean || st.Clean());
+      evaluate[c] = st.enabled && (c == in_.keep_candidate || !any_clean || st.Clean());
     }
     return evaluate;
   }
 
   // The row through the fused fast path while candidate 0 is clean, or else candidate 1 (a file
-  // the FMA variant made): true when it settled the row (every evaluated candidate reproduces
-  // it but candidate 0, whose mismatching blocks it records as CompareRow does, so CheckRow
-  // would record nothing else but the candidates it skips); false to evaluate the row in full.
+  // the FMA variant made; candidate 0 has then stopped, unless kept): true when it settled the
+  // row (every evaluated candidate reproduces it but a kept candidate 0, whose mismatching
+  // blocks it records as CompareRow does, so CheckRow would record nothing else but the
+  // candidates it skips); false to evaluate the row in full.
   bool FusedRow(uint64_t row, const uint8_t* raw, const uint8_t* gguf_row) {
     if (!fused_) return false;
     const auto& cands = part_.result.candidates;
@@ -211,8 +212,11 @@ class Checker {
       if (!same16) x16 = x16_.data();
     }
     const bool lazy = !opt_.eager_candidates && !in_.grid_only;
+    // The other candidates derived from candidate 0's bytes: only while it is evaluated (else
+    // each is re-derived in full, as eagerly).
+    const bool derive = lazy && evaluate[0];
     // Candidate 0's FMA flags, for the FMA candidates derived from it.
-    const bool flags = lazy && (evaluate[1] || evaluate[3]);
+    const bool flags = derive && (evaluate[1] || evaluate[3]);
     bool primary_exact = false;  // candidate 0 (evaluated first) reproduced the whole row
     std::array<bool, kCandidates> computed = {};
     for (int c = 0; c < kCandidates; ++c) {
@@ -228,7 +232,7 @@ class Checker {
         GridRow(row, input, gguf_row, &st);
         continue;
       }
-      if (c != 0 && lazy) {
+      if (c != 0 && derive) {
         CheckDerived(row, c, input, same16, primary_exact, gguf_row);
         continue;
       }

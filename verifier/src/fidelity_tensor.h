@@ -4,11 +4,15 @@
 // A reader that offers zero-copy views (FileReader::View) is viewed a chunk at a time instead of
 // copied into the buffers; a chunk's checks count only once both readers' CheckViews say the
 // viewed bytes stayed valid (else the check fails with that kUnavailable error).
+// A candidate stops being evaluated once it mismatches while another candidate is still clean
+// (TensorCheckInput::keep_candidate, the report's re-check, keeps one on every row); its counts
+// are then partial and `complete` false.
 // Lazily by default: on a row candidate 0 reproduces, another candidate is only re-derived in
 // the blocks where its bytes can differ from candidate 0's (the f16 trip changed the block, or
 // QuantizeRowRefPlainFlagged flags a rounding the FMA variant may take otherwise), and in full
-// as soon as one of those blocks differs. On a bf16 source of a legacy type, while candidate 0
-// is clean (or else candidate 1, the FMA variant's: candidate 0's mismatches are then recorded
+// as soon as one of those blocks differs; a row candidate 0 is not evaluated on re-derives the
+// others in full. On a bf16 source of a legacy type, while candidate 0 is clean (or else
+// candidate 1, the FMA variant's: candidate 0's mismatches, where it is kept, are then recorded
 // from the fast path's blocks), a row first goes through the fused fast path
 // (fidelity_fused.h), which settles it when every evaluated candidate reproduces it; any other
 // row takes the path above. The result is the eager evaluation's
@@ -16,9 +20,8 @@
 //
 // A tensor may be checked in parts (CheckTensorRows over row ranges, on different threads with
 // readers of their own) and the parts merged (MergeTensorParts): the merged result equals
-// CheckTensor's in every field the report uses -- every field of candidate 0 and of every
-// candidate that reproduces the tensor, and which candidates do. (A candidate that mismatches
-// stops being evaluated once another is clean; in parts that happens per part, so such a
+// CheckTensor's in every field the report uses -- which candidates reproduce the tensor, every
+// field of those and of the kept candidate. (A candidate stops per part, so a stopped
 // candidate's counts may be larger than CheckTensor's. The report never shows them.)
 //
 // Thread-safety: one call uses its readers from the calling thread only; calls on different
@@ -65,6 +68,10 @@ struct TensorCheckInput {
   FileReader* source_reader = nullptr;
   int permute_heads = 0;
   bool grid_only = false;  // imatrix K-quant: grid consistency instead of recomputation
+  // The candidate evaluated on every row, mismatching or not (-1: none; every candidate stops
+  // once it mismatches while another is clean): the report's re-check of a tensor the chosen
+  // candidate does not reproduce, whose counts it shows.
+  int keep_candidate = -1;
 };
 
 struct TensorCheckResult {

@@ -43,8 +43,10 @@ struct TensorFidelity {
   std::string gguf_type;      // "Q4_K"
   std::string source_tensor;  // HF name, e.g. "model.layers.0.self_attn.q_proj.weight"
   std::string transform;      // "none", "permute(n_head=32)"
-  std::string path;           // candidate source path: "bf16", "bf16->f16"
-  std::string variant;        // "ref", "ref-fma", "grid" (imatrix K-quants), "cast"
+  // The reported candidate: the file-wide path and variant (for a source that is not bf16 or a
+  // tensor that is not quantized, the direct path; the plain variant where none fits).
+  std::string path;     // candidate source path: "bf16", "bf16->f16"
+  std::string variant;  // "ref", "ref-fma", "grid" (imatrix K-quants), "cast"
   TensorStatus status = TensorStatus::kUnverifiable;
   uint64_t blocks_total = 0;
   uint64_t blocks_mismatch = 0;       // for the reported candidate
