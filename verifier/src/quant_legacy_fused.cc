@@ -186,8 +186,42 @@ PB_TARGET_AVX2_FMA bool Fused8(GgmlType t, const uint8_t* src, const uint8_t* st
                                uint8_t* ch, uint8_t* md, bool fma) {
   return FusedImpl<8>(t, src, stored, nb, ch, md, fma);
 }
-// Every legacy type at 16 lanes: groups of 16 blocks (quant_legacy_group16.h), the blocks a group
-// leaves and the last nb % 16 blocks one by one.
+// What a group kernel left of the group of 16 blocks at block i: the trip effects of the blocks
+// the f16 trip changes (kTripSame where the kernel settled them, else the block kernel on the
+// tripped weights) and the blocks it did not judge (redo), one by one. Out of line and called
+// only for such a group, which keeps Grouped16's loop small (2-5 %: bench/README, session 11).
+template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
+PB_TARGET_AVX512 __attribute__((noinline, cold)) bool GroupRest(const uint8_t* src,
+                                                                const uint8_t* stored, int64_t i,
+                                                                uint32_t trip, uint32_t same_trip,
+                                                                uint32_t redo, uint8_t* ch,
+                                                                uint8_t* md) {
+  constexpr int kBb = BlockBytes(T);
+  if constexpr (kTrip) {
+    for (uint32_t t = same_trip & ~redo; t != 0; t &= t - 1) ch[i + __builtin_ctz(t)] = kTripSame;
+    // The other blocks the trip changes: the block kernel on the tripped weights.
+    for (trip &= ~same_trip & ~redo; trip != 0; trip &= trip - 1) {
+      const int64_t b = i + __builtin_ctz(trip);
+      alignas(64) float x[kQk];
+      for (int k = 0; k < 2; ++k) {
+        const typename Vec<16>::U u = WidenBf16<16>(src + 64 * b + 32 * k);
+        std::memcpy(x + 16 * k, &u, sizeof u);
+      }
+      ch[b] = TripEffectOf<16, T, kFlag>(x, stored + kBb * b, kFma);
+    }
+  }
+  for (; redo != 0; redo &= redo - 1) {
+    const int64_t b = i + __builtin_ctz(redo);
+    if (!FusedRow<16, T, kFlag, kTrip>(src + 64 * b, stored + kBb * b, 1, kTrip ? ch + b : nullptr,
+                                       kFlag ? md + b : nullptr, kFma)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Every legacy type at 16 lanes: groups of 16 blocks (quant_legacy_group16.h), what a group leaves
+// (GroupRest) and the last nb % 16 blocks one by one.
 template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
 PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* stored, int64_t nb,
                                           uint8_t* ch, uint8_t* md) {
@@ -207,28 +241,10 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
       same = group16::Group16Signed<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     }
     if (!same) return false;
-    if constexpr (kTrip) {
-      std::memset(ch + i, kTripKeeps, 16);
-      for (uint32_t t = same_trip & ~redo; t != 0; t &= t - 1) ch[i + __builtin_ctz(t)] = kTripSame;
-      // The other blocks the trip changes: the block kernel on the tripped weights.
-      for (trip &= ~same_trip & ~redo; trip != 0; trip &= trip - 1) {
-        const int64_t b = i + __builtin_ctz(trip);
-        alignas(64) float x[kQk];
-        for (int k = 0; k < 2; ++k) {
-          const typename Vec<16>::U u = WidenBf16<16>(src + 64 * b + 32 * k);
-          std::memcpy(x + 16 * k, &u, sizeof u);
-        }
-        ch[b] = TripEffectOf<16, T, kFlag>(x, stored + kBb * b, kFma);
-      }
-    }
-
-    for (; redo != 0; redo &= redo - 1) {
-      const int64_t b = i + __builtin_ctz(redo);
-      if (!FusedRow<16, T, kFlag, kTrip>(src + 64 * b, stored + kBb * b, 1,
-                                         kTrip ? ch + b : nullptr, kFlag ? md + b : nullptr,
-                                         kFma)) {
-        return false;
-      }
+    if constexpr (kTrip) std::memset(ch + i, kTripKeeps, 16);
+    if ((trip | redo) != 0 &&
+        !GroupRest<T, kFlag, kTrip, kFma>(src, stored, i, trip, same_trip, redo, ch, md)) {
+      return false;
     }
   }
   return FusedRow<16, T, kFlag, kTrip>(src + 64 * i, stored + kBb * i, nb - i,
