@@ -7,6 +7,8 @@
 // that fails is shown against the file-wide variant, with its complete counts.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -78,6 +80,46 @@ std::pair<uint64_t, uint64_t> TensorBytes(const std::string& bytes, const std::s
   return {0, 0};
 }
 
+// Serves `first` until a read starts at `at` for the second time, then `second` (same size):
+// a file rewritten between two reads of one tensor.
+class RewrittenReader : public testing::MemoryReader {
+ public:
+  RewrittenReader(std::string first, std::string second, uint64_t at)
+      : MemoryReader(std::move(first)), second_(std::move(second)), at_(at) {}
+  Result<size_t> ReadAt(uint64_t offset, std::span<std::byte> buf) override {
+    if (offset == at_ && ++reads_at_ >= 2) rewritten_ = true;
+    if (!rewritten_) return MemoryReader::ReadAt(offset, buf);
+    const size_t n =
+        offset >= second_.size() ? 0 : std::min<size_t>(buf.size(), second_.size() - offset);
+    std::memcpy(buf.data(), second_.data() + offset, n);
+    return n;
+  }
+
+ private:
+  std::string second_;
+  uint64_t at_;
+  int reads_at_ = 0;
+  bool rewritten_ = false;
+};
+
+// `files`, but `path` opened as a RewrittenReader.
+class RewritingSource : public RevisionSource {
+ public:
+  RewritingSource(testing::MemorySource& files, std::string path, std::string second, uint64_t at)
+      : files_(files), path_(std::move(path)), second_(std::move(second)), at_(at) {}
+  Result<std::vector<FileInfo>> ListFiles() override { return files_.ListFiles(); }
+  Result<std::unique_ptr<FileReader>> Open(std::string_view path) override {
+    if (path != path_) return files_.Open(path);
+    return std::unique_ptr<FileReader>(
+        std::make_unique<RewrittenReader>(files_.Get(path_), second_, at_));
+  }
+
+ private:
+  testing::MemorySource& files_;
+  std::string path_, second_;
+  uint64_t at_;
+};
+
 }  // namespace
 
 TEST_CASE("fidelity variant: a whole model from an FMA build, from a plain build, and mixed",
@@ -130,6 +172,18 @@ TEST_CASE("fidelity variant: a whole model from an FMA build, from a plain build
   CHECK(q.blocks_mismatch == differing);
   CHECK(q.first_mismatch_block == first);
   CHECK(FidelityReportToJson(Check(files, "model-mixed.gguf", 1, true)) == FidelityReportToJson(m));
+
+  // The mixed file rewritten to the plain one between the two reads of attn_q (the check, then
+  // the report's re-check of the plain variant it shows): no verdict, never attn_q turned exact.
+  {
+    RewritingSource rewriting(files, "model-mixed.gguf", plain_bytes, at);
+    FidelityOptions one_thread;
+    one_thread.threads = 1;
+    auto r = CheckFidelity(files, rewriting, "model-mixed.gguf", one_thread);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code() == ErrorCode::kUnavailable);
+    CHECK(r.error().message().find("file changed while reading") != std::string::npos);
+  }
 
   // One flipped quant in the FMA file: that tensor matches neither rounding.
   std::string flipped = files.Get(fma);

@@ -261,7 +261,10 @@ class Driver {
   // A candidate stops being evaluated once it mismatches while another candidate is clean (in a
   // file the FMA variant made, candidate 0 after its first row the variants round differently).
   // The report shows the chosen candidate's counts, so a tensor it does not reproduce and left
-  // incomplete is checked again with it kept on every row (rare: a mismatch).
+  // incomplete is checked again with it kept on every row (rare: a mismatch). Keeping one
+  // candidate changes no candidate's reproducing the tensor, so a second read that disagrees
+  // there read other bytes: the files changed, and there is no verdict (never a tensor that
+  // failed turned exact after the path and variant were picked).
   Status RecheckShown(int path, int variant) {
     std::vector<fidelity::TensorJob> again;
     std::vector<size_t> again_pending;
@@ -277,7 +280,14 @@ class Driver {
     auto results = fidelity::CheckTensors(again, Files(), options_);
     if (!results.ok()) return results.status();
     for (size_t k = 0; k < again.size(); ++k) {
-      pending_[again_pending[k]].result = std::move((*results)[k]);
+      Pending& p = pending_[again_pending[k]];
+      for (int c = 0; c < kCandidates; ++c) {
+        if ((*results)[k].candidates[c].Clean() != p.result.candidates[c].Clean()) {
+          return Unavailable(report_.gguf_path + ": file changed while reading (tensor " +
+                             report_.tensors[p.report_index].name + " read twice differs)");
+        }
+      }
+      p.result = std::move((*results)[k]);
     }
     return Status::Ok();
   }
