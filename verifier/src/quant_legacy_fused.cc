@@ -7,11 +7,14 @@
 // (TripVerdict), so that the caller re-derives the f16 path's blocks only where that differs.
 // No row of floats or quantized bytes is formed. Widths and dispatch as
 // QuantizeLegacy (LegacyKernelWidth). At 16 lanes every type goes 16 blocks at a time through
-// the group kernels (Grouped16: quant_legacy_group16.h, _q8.h, _signed.h, _minmax.h), the blocks
-// they decline through the per-block path. Either rounding variant can be the one checked (a file
-// the plain or the FMA build made); the flags then name the other's blocks.
+// the group kernels (Grouped16: quant_legacy_group16.h, _q8.h, _signed.h, _minmax.h; Q4_0 and
+// Q5_0 first through _by_scale.h, which proves a faithful group from its stored scales or
+// declines it to _signed.h), the blocks they decline through the per-block path. Either rounding
+// variant can be the one checked (a file the plain or the FMA build made); the flags then name the
+// other's blocks.
 #include "quant_legacy_block.h"
 #include "quant_legacy_group16.h"
+#include "quant_legacy_group16_by_scale.h"
 #include "quant_legacy_group16_minmax.h"
 #include "quant_legacy_group16_q8.h"
 #include "quant_legacy_group16_signed.h"
@@ -238,7 +241,8 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
     } else if constexpr (kMinMax) {
       same = group16::Group16MinMax<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     } else {
-      same = group16::Group16Signed<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
+      same = group16::Group16SignedByScale<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m) ||
+             group16::Group16Signed<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     }
     if (!same) return false;
     if constexpr (kTrip) std::memset(ch + i, kTripKeeps, 16);

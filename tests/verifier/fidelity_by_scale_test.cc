@@ -1,0 +1,164 @@
+// The AVX-512 Q4_0/Q5_0 group kernel that trusts nothing but proves the block from its stored
+// scale (quant_legacy_group16_by_scale.h): stored blocks crafted so that the quants agree with
+// the stored scale, each defeating one point of that proof but one, are rejected: the scale's
+// sign flipped (the block's first weight of largest magnitude has the sign of the scale, not of
+// -scale), the scale doubled (no weight reaches 8 |d|), a source weight just beyond the largest
+// magnitude the scale allows, a binary16 scale with a low mantissa bit set, an all-zero block
+// with +0 for a scale. Through FusedLegacyCheckBf16 at every width, for either rounding variant,
+// with the crafted block at any position of two groups of 16 and faithful blocks around it;
+// the faithful row is accepted.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "../../verifier/src/quant_internal.h"
+#include "provbadge/verifier/quant.h"
+
+namespace provbadge::verifier {
+namespace {
+
+struct WidthGuard {
+  ~WidthGuard() { SetQuantKernelLanes(0); }
+};
+
+float Bf(float f) { return Bf16ToFp32(Fp32ToBf16(f)); }
+
+// A checkpoint-like block whose largest magnitude occurs once, at *at.
+std::vector<float> Block(std::mt19937& rng, int* at) {
+  std::normal_distribution<float> normal(0.f, 0.02f);
+  for (;;) {
+    std::vector<float> x;
+    for (int j = 0; j < 32; ++j) x.push_back(Bf(normal(rng)));
+    int first = 0, count = 0;
+    for (int j = 0; j < 32; ++j) {
+      if (std::fabs(x[j]) > std::fabs(x[first])) first = j;
+    }
+    for (float v : x) count += std::fabs(v) == std::fabs(x[first]);
+    if (count == 1) {
+      *at = first;
+      return x;
+    }
+  }
+}
+
+// Sets level j of a stored Q4_0 or Q5_0 block (the low four bits in the nibbles, Q5_0's fifth
+// in qh).
+void SetLevel(GgmlType type, uint8_t* block, int j, int level) {
+  uint8_t* qs = block + 2;
+  if (type == GgmlType::kQ5_0) {
+    uint32_t qh;
+    std::memcpy(&qh, block + 2, 4);
+    qh = (qh & ~(1u << j)) | static_cast<uint32_t>(level >> 4 & 1) << j;
+    std::memcpy(block + 2, &qh, 4);
+    qs += 4;
+  }
+  const int shift = j < 16 ? 0 : 4;
+  qs[j % 16] = static_cast<uint8_t>((qs[j % 16] & ~(15 << shift)) | (level & 15) << shift);
+}
+
+enum class Craft { kSignFlipped, kScaleDoubled, kWeightBeyond, kLowScaleBit, kZeroPlusScale };
+
+// The source block (*x) and its stored block (*y) of one crafted kind.
+void MakeCrafted(Craft craft, GgmlType type, RoundingVariant v, std::mt19937& rng,
+                 std::vector<float>* x, std::vector<uint8_t>* y) {
+  const int top = type == GgmlType::kQ5_0 ? 31 : 15;  // the clamp
+  int f = 0;
+  *x = Block(rng, &f);
+  std::vector<float> made = *x;  // what the stored block is the quantization of
+  switch (craft) {
+    case Craft::kSignFlipped:  // made: the max's sign flipped, so d flips; in x it is -8 d
+      made[f] = -made[f];
+      break;
+    case Craft::kScaleDoubled:  // made: the max doubled, so d doubles; in x it is max / 2
+      made[f] = 2 * made[f];
+      break;
+    case Craft::kWeightBeyond:  // x: a weight one bf16 step beyond the max, on its side
+      (*x)[(f + 1) % 32] = Bf16ToFp32(static_cast<uint16_t>(Fp32ToBf16(made[f]) + 1));
+      break;
+    case Craft::kLowScaleBit:
+    case Craft::kZeroPlusScale:
+      break;
+  }
+  if (craft == Craft::kZeroPlusScale) made.assign(32, 0.f), *x = made;
+  y->assign(LookupGgmlType(static_cast<uint32_t>(type))->block_bytes, 0);
+  REQUIRE(QuantizeRowRefScalar(type, made.data(), 32, v, y->data()));
+  switch (craft) {  // the quants the kernel computes from x with the stored scale
+    case Craft::kSignFlipped:
+      SetLevel(type, y->data(), f, top);  // x[f] = -8 d: 16.5 (32.5), clamped
+      break;
+    case Craft::kScaleDoubled:
+      SetLevel(type, y->data(), f, (top + 1) / 4);  // x[f] = -4 d (-8 d): 4.5 (8.5)
+      break;
+    case Craft::kWeightBeyond:
+      SetLevel(type, y->data(), (f + 1) % 32, 0);  // x * id in (-8.5, -8) (-16.5, -16)
+      break;
+    case Craft::kLowScaleBit:
+      (*y)[0] ^= 1;  // the quants of d and of d's neighbour agree in nearly every block
+      break;
+    case Craft::kZeroPlusScale:
+      REQUIRE((*y)[1] == 0x80);  // the reference stores -0
+      (*y)[1] = 0;
+      break;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("group kernel from the stored scale: crafted blocks that agree with it are rejected",
+          "[quant][fused]") {
+  WidthGuard guard;
+  std::mt19937 rng(1603);
+  const Craft crafts[] = {Craft::kSignFlipped, Craft::kScaleDoubled, Craft::kWeightBeyond,
+                          Craft::kLowScaleBit, Craft::kZeroPlusScale};
+  for (int lanes : {16, 8, 4}) {
+    if (!SetQuantKernelLanes(lanes)) continue;
+    for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ5_0}) {
+      for (RoundingVariant v : {RoundingVariant::kPlain, RoundingVariant::kFma}) {
+        for (Craft craft : crafts) {
+          for (int rep = 0; rep < 12; ++rep) {
+            const int nb = 32, at = static_cast<int>(rng() % nb);
+            const uint32_t bb = LookupGgmlType(static_cast<uint32_t>(type))->block_bytes;
+            std::vector<float> x;
+            for (int b = 0; b < nb; ++b) {
+              int unused;
+              const std::vector<float> block = Block(rng, &unused);
+              x.insert(x.end(), block.begin(), block.end());
+            }
+            std::vector<uint8_t> stored(nb * bb);
+            REQUIRE(QuantizeRowRefScalar(type, x.data(), nb * 32, v, stored.data()));
+            std::vector<float> cx;
+            std::vector<uint8_t> cy;
+            MakeCrafted(craft, type, v, rng, &cx, &cy);
+            std::vector<uint8_t> faithful(bb);
+            REQUIRE(QuantizeRowRefScalar(type, cx.data(), 32, v, faithful.data()));
+            REQUIRE(faithful != cy);  // the crafted block is not the reference's
+            std::vector<uint8_t> src(nb * 64);
+            for (int i = 0; i < nb * 32; ++i) {
+              const uint16_t h = Fp32ToBf16(i / 32 == at ? cx[i % 32] : x[i]);
+              std::memcpy(&src[2 * i], &h, 2);
+            }
+            INFO("lanes " << lanes << " type " << static_cast<int>(type) << " variant "
+                          << static_cast<int>(v) << " craft " << static_cast<int>(craft)
+                          << " block " << at);
+            std::memcpy(&stored[at * bb], faithful.data(), bb);
+            std::vector<uint8_t> changed(nb), may(nb);
+            CHECK(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                       changed.data(), may.data(), v));
+            std::memcpy(&stored[at * bb], cy.data(), bb);
+            CHECK_FALSE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                             changed.data(), may.data(), v));
+            CHECK_FALSE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                             nullptr, nullptr, v));
+            CHECK_FALSE(quant_internal::FusedLegacyCheckBf16(type, src.data(), stored.data(), nb,
+                                                             changed.data(), nullptr, v));
+          }
+        }
+      }
+    }
+  }
+}
+
+}  // namespace provbadge::verifier
