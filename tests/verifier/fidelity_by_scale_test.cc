@@ -1,10 +1,12 @@
-// The AVX-512 Q4_0/Q5_0 group kernel that trusts nothing but proves the block from its stored
-// scale (quant_legacy_group16_by_scale.h): stored blocks crafted so that the quants agree with
-// the stored scale, each defeating one point of that proof but one, are rejected: the scale's
+// The AVX-512 group kernels that prove a block from its stored scale
+// (quant_legacy_group16_by_scale.h): stored blocks crafted so that the quants agree with the
+// stored scale, each defeating one point of that proof, are rejected. Q4_0/Q5_0: the scale's
 // sign flipped (the block's first weight of largest magnitude has the sign of the scale, not of
 // -scale), the scale doubled (no weight reaches 8 |d|), a source weight just beyond the largest
 // magnitude the scale allows, a binary16 scale with a low mantissa bit set, an all-zero block
-// with +0 for a scale. Through FusedLegacyCheckBf16 at every width, for either rounding variant,
+// with +0 for a scale. Q8_0: the scale of twice the largest magnitude, a weight one bf16 step
+// beyond it that still rounds to 127, a neighbouring binary16 scale (the same bf16 amax), the
+// scale's sign flipped. Through FusedLegacyCheckBf16 at every width, for each rounding variant,
 // with the crafted block at any position of two groups of 16 and faithful blocks around it;
 // the faithful row is accepted.
 #include <catch2/catch.hpp>
@@ -61,6 +63,45 @@ void SetLevel(GgmlType type, uint8_t* block, int j, int level) {
 
 enum class Craft { kSignFlipped, kScaleDoubled, kWeightBeyond, kLowScaleBit, kZeroPlusScale };
 
+// The Q8_0 quant of x with the reference's scale for a block of largest magnitude amax.
+int Q8Level(float x, float amax) {
+  const float d = amax / 127;
+  return static_cast<int>(std::round(x * (1.0f / d)));
+}
+
+// A Q8_0 source block (*x) and its stored block (*y) of one crafted kind.
+void MakeCraftedQ8(Craft craft, std::mt19937& rng, std::vector<float>* x, std::vector<uint8_t>* y) {
+  int f = 0;
+  *x = Block(rng, &f);
+  std::vector<float> made = *x;
+  if (craft == Craft::kWeightBeyond) {
+    // amax 1.9921875 * 2^-5 (the last bf16 mantissa) and a weight 2^-4, one step beyond it:
+    // 2^-4 * 127 / amax = 127.498 still rounds to 127.
+    made[f] = std::copysign(0x1.fep-5f, made[f]);
+    *x = made;
+    (*x)[(f + 1) % 32] = 0x1p-4f;
+  }
+  if (craft == Craft::kScaleDoubled) made[f] = 2 * made[f];
+  y->assign(34, 0);
+  REQUIRE(
+      QuantizeRowRefScalar(GgmlType::kQ8_0, made.data(), 32, RoundingVariant::kPlain, y->data()));
+  switch (craft) {
+    case Craft::kScaleDoubled:  // the quant of x[f] with the doubled scale
+      (*y)[2 + f] = static_cast<uint8_t>(Q8Level((*x)[f], std::fabs(made[f])));
+      break;
+    case Craft::kWeightBeyond:
+      REQUIRE(Q8Level(0x1p-4f, 0x1.fep-5f) == 127);
+      (*y)[2 + (f + 1) % 32] = 127;
+      break;
+    case Craft::kLowScaleBit:  // the neighbouring scale names the same bf16 amax
+      (*y)[0] ^= 1;
+      break;
+    default:  // the sign flipped
+      (*y)[1] ^= 0x80;
+      break;
+  }
+}
+
 // The source block (*x) and its stored block (*y) of one crafted kind.
 void MakeCrafted(Craft craft, GgmlType type, RoundingVariant v, std::mt19937& rng,
                  std::vector<float>* x, std::vector<uint8_t>* y) {
@@ -107,7 +148,7 @@ void MakeCrafted(Craft craft, GgmlType type, RoundingVariant v, std::mt19937& rn
 
 }  // namespace
 
-TEST_CASE("group kernel from the stored scale: crafted blocks that agree with it are rejected",
+TEST_CASE("group kernels from the stored scale: crafted blocks that agree with it are rejected",
           "[quant][fused]") {
   WidthGuard guard;
   std::mt19937 rng(1603);
@@ -115,8 +156,9 @@ TEST_CASE("group kernel from the stored scale: crafted blocks that agree with it
                           Craft::kLowScaleBit, Craft::kZeroPlusScale};
   for (int lanes : {16, 8, 4}) {
     if (!SetQuantKernelLanes(lanes)) continue;
-    for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ5_0}) {
+    for (GgmlType type : {GgmlType::kQ4_0, GgmlType::kQ5_0, GgmlType::kQ8_0}) {
       for (RoundingVariant v : {RoundingVariant::kPlain, RoundingVariant::kFma}) {
+        if (type == GgmlType::kQ8_0 && v == RoundingVariant::kFma) continue;  // Q8_0 has one
         for (Craft craft : crafts) {
           for (int rep = 0; rep < 12; ++rep) {
             const int nb = 32, at = static_cast<int>(rng() % nb);
@@ -131,7 +173,11 @@ TEST_CASE("group kernel from the stored scale: crafted blocks that agree with it
             REQUIRE(QuantizeRowRefScalar(type, x.data(), nb * 32, v, stored.data()));
             std::vector<float> cx;
             std::vector<uint8_t> cy;
-            MakeCrafted(craft, type, v, rng, &cx, &cy);
+            if (type == GgmlType::kQ8_0) {
+              MakeCraftedQ8(craft, rng, &cx, &cy);
+            } else {
+              MakeCrafted(craft, type, v, rng, &cx, &cy);
+            }
             std::vector<uint8_t> faithful(bb);
             REQUIRE(QuantizeRowRefScalar(type, cx.data(), 32, v, faithful.data()));
             REQUIRE(faithful != cy);  // the crafted block is not the reference's

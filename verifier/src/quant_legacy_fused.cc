@@ -237,7 +237,8 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
     const uint8_t *const s = src + 64 * i, *const q = stored + kBb * i;
     bool same;
     if constexpr (T == GgmlType::kQ8_0) {
-      same = group16::Group16Q8<kTrip>(s, q, &trip, &same_trip, &redo);
+      same = group16::Group16Q8ByScale<kTrip>(s, q, &trip, &same_trip) ||
+             group16::Group16Q8<kTrip>(s, q, &trip, &same_trip, &redo);
     } else if constexpr (kMinMax) {
       same = group16::Group16MinMax<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     } else {

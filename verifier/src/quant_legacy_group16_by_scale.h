@@ -128,6 +128,73 @@ PB_G16 bool Group16SignedByScale(const uint8_t* src, const uint8_t* stored, uint
   return true;
 }
 
+// The lanes whose stored Q8_0 scale h is one a bf16 block's largest magnitude can give: a
+// positive normal binary16 value, or +0 (an all-zero block's 0 / 127).
+PB_G16 __mmask16 Q8Scales(__m512i h) {
+  const __m512i exponent = _mm512_srli_epi32(h, 10);  // the sign bit makes it 32 or more
+  return (_mm512_cmpgt_epi32_mask(exponent, _mm512_setzero_si512()) &
+          _mm512_cmplt_epi32_mask(exponent, _mm512_set1_epi32(31))) |
+         _mm512_testn_epi32_mask(h, h);
+}
+
+// Q8_0 from the stored scales (Group16Q8's outputs for a group it accepts; the same contract as
+// Group16SignedByScale). Q8_0's d = amax / 127 is not exact, but a bf16 amax has 8 significant
+// bits against binary16's 11, so the stored scale h names one amax: A, the bf16 rounding of
+// h's value * 127, checked by forming d = A / 127 and its binary16 bits again (Fp16BitsV, the
+// reference's rounding), which must be h. The group is accepted only when, for each block, h is
+// a positive normal binary16 value or +0, that round trip gives h, no weight's magnitude exceeds
+// A and one reaches it (A is the block's amax, so d and its inverse are the reference's), and
+// every quant is the stored one.
+template <bool kTrip>
+PB_G16 bool Group16Q8ByScale(const uint8_t* src, const uint8_t* stored, uint32_t* trip,
+                             uint32_t* same) {
+  constexpr int kBb = 34;
+  const __m512i h = StoredScales<kBb>(stored);
+  if (Q8Scales(h) != 0xffff) return false;
+  const __m512i v = _mm512_castps_si512(
+      _mm512_mul_ps(_mm512_cvtph_ps(_mm512_cvtepi32_epi16(h)), _mm512_set1_ps(127.f)));
+  // A: v rounded to bf16 (to nearest, ties to even; v is finite and positive or +0).
+  const __m512i amax = _mm512_and_si512(
+      _mm512_add_epi32(_mm512_add_epi32(v, _mm512_set1_epi32(0x7fff)),
+                       _mm512_and_si512(_mm512_srli_epi32(v, 16), _mm512_set1_epi32(1))),
+      _mm512_set1_epi32(static_cast<int>(0xffff0000u)));
+  const __m512 d = _mm512_div_ps(_mm512_castsi512_ps(amax), _mm512_set1_ps(127.f));
+  if (_mm512_cmpneq_epi32_mask(Fp16BitsV(d), h) != 0) return false;
+  alignas(64) float ids[16];
+  alignas(64) uint32_t bound[16];  // A's bf16 bits in both 16-bit halves
+  _mm512_store_ps(ids, _mm512_maskz_div_ps(_mm512_cmpneq_ps_mask(d, _mm512_setzero_ps()),
+                                           _mm512_set1_ps(1.0f), d));
+  const __m512i a16 = _mm512_srli_epi32(amax, 16);
+  _mm512_store_si512(bound, _mm512_or_si512(a16, _mm512_slli_epi32(a16, 16)));
+  const InterleavedWeights x{src};
+  __mmask32 over = 0;                   // some weight's magnitude exceeds its block's A
+  bool missing = false;                 // in some block no weight's magnitude is A
+  uint32_t tiny = 0;                    // kTrip: the blocks with a nonzero magnitude below 2^-17
+  __m512i ne = _mm512_setzero_si512();  // quants that differ, any block (OR of the XORs)
+  for (int b = 0; b < 16; ++b) {
+    const __m512i raw = _mm512_loadu_si512(src + 64 * b);
+    const __m512i mag = _mm512_and_si512(raw, _mm512_set1_epi16(0x7fff));
+    const __m512i a = _mm512_set1_epi32(static_cast<int>(bound[b]));
+    over |= _mm512_cmpgt_epu16_mask(mag, a);
+    missing |= _mm512_cmpeq_epu16_mask(mag, a) == 0;
+    if constexpr (kTrip) {
+      tiny |= static_cast<uint32_t>(
+                  _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
+                                          _mm512_set1_epi16(kTripExactFromBf16 - 1)) != 0)
+              << b;
+    }
+    AddQ8Diff(x(b, 0), x(b, 1), _mm512_set1_ps(ids[b]), stored + kBb * b + 2, &ne);
+  }
+  if (over != 0 || missing || _mm512_test_epi32_mask(ne, ne) != 0) return false;
+  if constexpr (kTrip) {
+    const __mmask16 may_trip =
+        static_cast<__mmask16>(tiny) | _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000));
+    TripBlocks<kBb>(may_trip, TripKeepsScale(amax), x, Q8Differ(), _mm512_load_ps(ids), stored,
+                    trip, same);
+  }
+  return true;
+}
+
 #undef PB_G16
 
 }  // namespace provbadge::verifier::quant_internal::group16
