@@ -76,7 +76,10 @@ void QuantizeLegacyScalar(GgmlType type, const float* x, uint8_t* y, int64_t nb,
 enum TripEffect : uint8_t {
   kTripKeeps = 0,    // x16 == x in every weight of the block
   kTripSame = 1,     // x16 != x, yet the variant's quantization of x16 is the stored block too
-                     // and, when may_differ was asked for, so is the other variant's
+                     // and, when may_differ was asked for, so is the other variant's; without
+                     // may_differ also a block whose x16 may equal x but provably quantizes to
+                     // the stored block (the AVX-512 kernels from the stored scales report such
+                     // blocks untested: quant_legacy_group16_by_scale.h)
   kTripChanges = 2,  // x16 != x; its blocks are not known to equal the stored one
 };
 bool FusedLegacyCheckBf16(GgmlType type, const uint8_t* src, const uint8_t* stored, int64_t nb,

@@ -190,8 +190,9 @@ PB_TARGET_AVX2_FMA bool Fused8(GgmlType t, const uint8_t* src, const uint8_t* st
   return FusedImpl<8>(t, src, stored, nb, ch, md, fma);
 }
 // What a group kernel left of the group of 16 blocks at block i: the trip effects of the blocks
-// the f16 trip changes (kTripSame where the kernel settled them, else the block kernel on the
-// tripped weights) and the blocks it did not judge (redo), one by one. Out of line and called
+// the f16 trip changes that the kernel did not settle (the block kernel on the tripped weights;
+// the caller has stored kTripSame for the settled ones) and the blocks it did not judge (redo),
+// one by one. Out of line and called
 // only for such a group, which keeps Grouped16's loop small (2-5 %: bench/README, session 11).
 template <GgmlType T, bool kFlag, bool kTrip, bool kFma>
 PB_TARGET_AVX512 __attribute__((noinline, cold)) bool GroupRest(const uint8_t* src,
@@ -201,8 +202,8 @@ PB_TARGET_AVX512 __attribute__((noinline, cold)) bool GroupRest(const uint8_t* s
                                                                 uint8_t* md) {
   constexpr int kBb = BlockBytes(T);
   if constexpr (kTrip) {
-    for (uint32_t t = same_trip & ~redo; t != 0; t &= t - 1) ch[i + __builtin_ctz(t)] = kTripSame;
-    // The other blocks the trip changes: the block kernel on the tripped weights.
+    // The blocks the trip changes that the kernel did not settle: the block kernel on the
+    // tripped weights.
     for (trip &= ~same_trip & ~redo; trip != 0; trip &= trip - 1) {
       const int64_t b = i + __builtin_ctz(trip);
       alignas(64) float x[kQk];
@@ -246,8 +247,13 @@ PB_TARGET_AVX512 PB_INLINE bool Grouped16(const uint8_t* src, const uint8_t* sto
              group16::Group16Signed<T, kFlag, kTrip, kFma>(s, q, &trip, &same_trip, m, &redo);
     }
     if (!same) return false;
-    if constexpr (kTrip) std::memset(ch + i, kTripKeeps, 16);
-    if ((trip | redo) != 0 &&
+    if constexpr (kTrip) {  // kTripSame where the kernel settled the trip, else kTripKeeps
+      static_assert(kTripKeeps == 0, "the masked store's zeros are kTripKeeps");
+      _mm_storeu_si128(
+          reinterpret_cast<__m128i*>(ch + i),
+          _mm_maskz_mov_epi8(static_cast<__mmask16>(same_trip & ~redo), _mm_set1_epi8(kTripSame)));
+    }
+    if (((trip & ~same_trip) | redo) != 0 &&
         !GroupRest<T, kFlag, kTrip, kFma>(src, stored, i, trip, same_trip, redo, ch, md)) {
       return false;
     }

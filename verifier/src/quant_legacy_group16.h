@@ -35,7 +35,9 @@
 // 16 when a quant differs in a group with such a block). For the others may_differ[b] (kFlag)
 // and, with kTrip, bit b of *trip (the f16 trip changes a weight of block b, exactly) and of
 // *same (it does, and the tripped weights quantize to the stored block too, with kFlag in the
-// other variant as well) are set.
+// other variant as well) are set. (The kernels from the stored scales, without kFlag, also set
+// both bits for a block whose trip provably leaves its quants as they are, whether it changes
+// a weight or not: quant_legacy_group16_by_scale.h.)
 //
 // Private to quant_legacy_fused.cc; every function carries the AVX-512 target (the dispatch
 // checks the CPU). Thread-safety: pure functions.

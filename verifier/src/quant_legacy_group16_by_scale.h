@@ -65,6 +65,37 @@ PB_G16 __mmask16 ExactScales(__m512i h) {
   return normal | _mm512_cmpeq_epi32_mask(h, _mm512_set1_epi32(0x8000));
 }
 
+// Whether the 16-bit magnitudes mag hold a nonzero one below 2^-17 (HasTinyWeight).
+PB_G16 bool HasTinyMagnitude(__m512i mag) {
+  return _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
+                                 _mm512_set1_epi16(kTripExactFromBf16 - 1)) != 0;
+}
+
+// The smallest largest magnitude (binary32 bits) from which the f16 trip provably leaves a
+// block's quants as they are: 2^-11 for Q4_0/Q5_0, 2^-8 for Q8_0 (every nonzero block these
+// kernels accept has at least that much: d >= 2^-14). The trip changes only magnitudes below
+// 2^-17 (kTripExactFromBf16; to at most 2^-17) and above 65280. With the block's largest
+// magnitude A in [2^-11, 65280] its maximum, d and id stay (TripKeepsScale) and |id| = 8 / A
+// (16 / A) <= 2^15, so a weight the trip changes has |x * id| <= 2^-17 * 2^15 = 1/4 before and
+// after: its level is 8 (Q5_0: 16) in both, x * id + 8.5 (16.5) rounded in either variant
+// staying in [8.25, 8.75] ([16.25, 16.75]). For Q8_0 from A >= 2^-8, |id| = 127 / A (rounded)
+// < 2^15 likewise, so |x * id| < 1/4 and its quant is 0 in both.
+constexpr int32_t kProvenFromSigned = 0x3a000000;  // 2^-11
+constexpr int32_t kProvenFromQ8 = 0x3b800000;      // 2^-8
+
+// The blocks whose f16 trip a kernel from the stored scales tests: all with kFlag (the flags
+// ask which blocks the trip changes, exactly), else only those whose largest magnitude amax
+// (binary32 bits) is outside [proven_from, 65280]. The others it reports as settled (bits of
+// *trip and *same, kTripSame) whether the trip changes a weight of theirs or not: the trip
+// provably reproduces them, so the report is sound (TripEffect, quant_internal.h) and the
+// per-block test, about 13 % of the kernel, is skipped.
+template <bool kFlag>
+PB_G16 __mmask16 TripTested(__m512i amax, int32_t proven_from) {
+  if constexpr (kFlag) return 0xffff;
+  return static_cast<__mmask16>(~(_mm512_cmpge_epi32_mask(amax, _mm512_set1_epi32(proven_from)) &
+                                  _mm512_cmple_epi32_mask(amax, _mm512_set1_epi32(0x477f0000))));
+}
+
 // Q4_0/Q5_0 from the stored scales, as the file comment states: true only when every block of
 // the group is the reference's with the variant kFma; then, as Group16Signed's contract for such
 // a group, may_differ[b] (kFlag) and bits b of *trip and *same (kTrip) are set, and no block is
@@ -91,6 +122,7 @@ PB_G16 bool Group16SignedByScale(const uint8_t* src, const uint8_t* stored, uint
   _mm512_store_si512(bound, _mm512_or_si512(a16, _mm512_slli_epi32(a16, 16)));
   _mm512_store_si512(sign, h);
   const EvenOddWeights x{src};
+  const __mmask16 test = kTrip ? TripTested<kFlag>(amax, kProvenFromSigned) : 0;
   __mmask32 over = 0;    // some weight's magnitude exceeds its block's A
   uint32_t not_max = 0;  // bit 15: a block's first weight of magnitude A is not -8 d (or none)
   uint32_t tiny = 0;     // kTrip: the blocks with a nonzero magnitude below 2^-17
@@ -106,12 +138,7 @@ PB_G16 bool Group16SignedByScale(const uint8_t* src, const uint8_t* stored, uint
     uint16_t first;  // the first weight of magnitude A (the last weight when there is none)
     std::memcpy(&first, block + 2 * __builtin_ctz(at | 0x80000000u), 2);
     not_max |= ~(first ^ sign[b]) | (at == 0 ? 0x8000u : 0u);
-    if constexpr (kTrip) {
-      tiny |= static_cast<uint32_t>(
-                  _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
-                                          _mm512_set1_epi16(kTripExactFromBf16 - 1)) != 0)
-              << b;
-    }
+    if (kTrip && (test >> b & 1) != 0) tiny |= static_cast<uint32_t>(HasTinyMagnitude(mag)) << b;
     __mmask16 other = 0;
     EvenOddSignedDiff<T, kFlag, kFma>(x(b, 0), x(b, 1), _mm512_set1_ps(ids[b]),
                                       stored + kBb * b + 2, &diff, &other);
@@ -121,9 +148,12 @@ PB_G16 bool Group16SignedByScale(const uint8_t* src, const uint8_t* stored, uint
   if constexpr (kFlag) StoreFlags(others, may_differ);
   if constexpr (kTrip) {
     const __mmask16 may_trip =
-        static_cast<__mmask16>(tiny) | _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000));
+        static_cast<__mmask16>(tiny) |
+        (test & _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000)));
     TripBlocks<kBb>(may_trip, TripKeepsScale(amax), x, EvenOddDiffer<T, kFlag, kFma>(),
                     _mm512_load_ps(ids), stored, trip, same);
+    *trip |= static_cast<uint16_t>(~test);  // settled untested: the trip reproduces them
+    *same |= static_cast<uint16_t>(~test);
   }
   return true;
 }
@@ -167,6 +197,7 @@ PB_G16 bool Group16Q8ByScale(const uint8_t* src, const uint8_t* stored, uint32_t
   const __m512i a16 = _mm512_srli_epi32(amax, 16);
   _mm512_store_si512(bound, _mm512_or_si512(a16, _mm512_slli_epi32(a16, 16)));
   const InterleavedWeights x{src};
+  const __mmask16 test = kTrip ? TripTested<false>(amax, kProvenFromQ8) : 0;
   __mmask32 over = 0;                   // some weight's magnitude exceeds its block's A
   bool missing = false;                 // in some block no weight's magnitude is A
   uint32_t tiny = 0;                    // kTrip: the blocks with a nonzero magnitude below 2^-17
@@ -177,20 +208,18 @@ PB_G16 bool Group16Q8ByScale(const uint8_t* src, const uint8_t* stored, uint32_t
     const __m512i a = _mm512_set1_epi32(static_cast<int>(bound[b]));
     over |= _mm512_cmpgt_epu16_mask(mag, a);
     missing |= _mm512_cmpeq_epu16_mask(mag, a) == 0;
-    if constexpr (kTrip) {
-      tiny |= static_cast<uint32_t>(
-                  _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
-                                          _mm512_set1_epi16(kTripExactFromBf16 - 1)) != 0)
-              << b;
-    }
+    if (kTrip && (test >> b & 1) != 0) tiny |= static_cast<uint32_t>(HasTinyMagnitude(mag)) << b;
     AddQ8Diff(x(b, 0), x(b, 1), _mm512_set1_ps(ids[b]), stored + kBb * b + 2, &ne);
   }
   if (over != 0 || missing || _mm512_test_epi32_mask(ne, ne) != 0) return false;
   if constexpr (kTrip) {
     const __mmask16 may_trip =
-        static_cast<__mmask16>(tiny) | _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000));
+        static_cast<__mmask16>(tiny) |
+        (test & _mm512_cmpgt_epu32_mask(amax, _mm512_set1_epi32(0x477f0000)));
     TripBlocks<kBb>(may_trip, TripKeepsScale(amax), x, Q8Differ(), _mm512_load_ps(ids), stored,
                     trip, same);
+    *trip |= static_cast<uint16_t>(~test);  // settled untested: the trip reproduces them
+    *same |= static_cast<uint16_t>(~test);
   }
   return true;
 }
