@@ -7,11 +7,11 @@
 // (TripVerdict), so that the caller re-derives the f16 path's blocks only where that differs.
 // No row of floats or quantized bytes is formed. Widths and dispatch as
 // QuantizeLegacy (LegacyKernelWidth). At 16 lanes every type goes 16 blocks at a time through
-// the group kernels (Grouped16: quant_legacy_group16.h, _q8.h, _signed.h, _minmax.h; Q4_0 and
-// Q5_0 first through _by_scale.h, which proves a faithful group from its stored scales or
-// declines it to _signed.h), the blocks they decline through the per-block path. Either rounding
-// variant can be the one checked (a file the plain or the FMA build made); the flags then name the
-// other's blocks.
+// the group kernels (Grouped16: quant_legacy_group16.h, _q8.h, _signed.h, _minmax.h; Q4_0, Q5_0
+// and Q8_0 first through _by_scale.h, which proves a faithful group from its stored scales or
+// declines it to _signed.h or _q8.h), the blocks they decline through the per-block path. Either
+// rounding variant can be the one checked (a file the plain or the FMA build made); the flags then
+// name the other's blocks.
 #include "quant_legacy_block.h"
 #include "quant_legacy_group16.h"
 #include "quant_legacy_group16_by_scale.h"

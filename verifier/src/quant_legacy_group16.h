@@ -9,10 +9,11 @@
 //
 // The kernels: Q8_0 in quant_legacy_group16_q8.h (Group16Q8), Q4_0 and Q5_0 in
 // quant_legacy_group16_signed.h (Group16Signed), Q4_1 and Q5_1 in quant_legacy_group16_minmax.h
-// (Group16MinMax). Q4_0 and Q5_0 first go through quant_legacy_group16_by_scale.h
-// (Group16SignedByScale), which proves a faithful group from its stored scales with no extremes
-// tree and declines any other group to Group16Signed. Each keeps the bf16 words as loaded, takes
-// the block extremes from one tree of 16-bit maxima, and widens the weights only for the rounding.
+// (Group16MinMax). Q4_0, Q5_0 and Q8_0 first go through quant_legacy_group16_by_scale.h
+// (Group16SignedByScale, Group16Q8ByScale), which proves a faithful group from its stored scales
+// with no extremes tree and declines any other group to Group16Signed or Group16Q8. Each keeps the
+// bf16 words as loaded, takes the block extremes from one tree of 16-bit maxima, and widens the
+// weights only for the rounding.
 //
 // Either rounding variant is checked (kFma: x*id + c as one fma, a file the FMA build made).
 // The flags (may_differ) are exact: the other variant's x*id + c is rounded too and its

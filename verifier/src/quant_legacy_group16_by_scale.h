@@ -1,11 +1,13 @@
-// The AVX-512 fused check of 16 Q4_0 or Q5_0 blocks at once from a bf16 source, from their
-// stored scales (Group16SignedByScale): a faster first try that Group16Signed
-// (quant_legacy_group16_signed.h) stands behind. It either proves that every block of the group
-// is the one the reference makes from its weights, with the rounding variant checked, and gives
-// Group16Signed's outputs for that case, or declines the group (false, no output written), and
-// the caller runs Group16Signed on it. A declined group is not a verdict.
+// The AVX-512 fused check of 16 Q4_0, Q5_0 or Q8_0 blocks at once from a bf16 source, from their
+// stored scales (Group16SignedByScale, Group16Q8ByScale): a faster first try that Group16Signed
+// (quant_legacy_group16_signed.h) and Group16Q8 (_q8.h) stand behind. It either proves that
+// every block of the group is the one the reference makes from its weights, with the rounding
+// variant checked, and gives the tree kernel's outputs for that case (but the f16 trip's, sound
+// rather than exact without flags: TripTested), or declines the group (false, no output
+// written), and the caller runs the tree kernel on it. A declined group is not a verdict.
 //
-// Why the stored scale can stand in for the block's maximum: the reference's scale is
+// Why the stored scale can stand in for a Q4_0/Q5_0 block's maximum (Q8_0: Group16Q8ByScale's
+// comment): the reference's scale is
 // d = max / -8 (Q5_0: / -16), max the first weight of largest magnitude. For a bf16 weight max
 // this division is exact and d has bf16's 8 significant bits, which binary16 holds exactly
 // wherever d is a normal binary16 value (|d| in [2^-14, 65504]); so there the stored binary16
