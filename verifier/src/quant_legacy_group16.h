@@ -103,10 +103,13 @@ PB_G16 __m512i MaxTree(const __m512i* m, Op op = Op()) {
 // Whether some of the bf16 words raw has a nonzero magnitude below 2^-17 (kTripExactFromBf16),
 // for every block with no branch. (A group-wide smallest-magnitude vector with a branch to
 // per-block masks was 3-4 % faster in L2 and no faster from memory: bench/README, session 10.)
-PB_G16 bool HasTinyWeight(__m512i raw) {
-  const __m512i mag = _mm512_and_si512(raw, _mm512_set1_epi16(0x7fff));
+// HasTinyMagnitude takes the 16-bit magnitudes (raw & 0x7fff) where a kernel has them already.
+PB_G16 bool HasTinyMagnitude(__m512i mag) {
   return _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
                                  _mm512_set1_epi16(kTripExactFromBf16 - 1)) != 0;
+}
+PB_G16 bool HasTinyWeight(__m512i raw) {
+  return HasTinyMagnitude(_mm512_and_si512(raw, _mm512_set1_epi16(0x7fff)));
 }
 
 // Fp32ToFp16(d) per lane for non-NaN d: f16's normal range as Fp32ToFp16Inline, below it the
@@ -163,17 +166,22 @@ PB_G16 __mmask16 TripKeepsScale(__m512i amax) {
          _mm512_cmple_epi32_mask(amax, _mm512_set1_epi32(0x477f0000));
 }
 
-// *id = 1/d (0 where d is 0), and the blocks whose stored fp16 scale (the first two bytes of each
-// of the 16 blocks of kBb bytes at `stored`) is not d's.
+// The 16 stored binary16 scales (the first two bytes of each block of kBb bytes at `stored`), in
+// the low half of 32-bit lanes (one gather).
+template <int kBb>
+PB_G16 __m512i StoredScales(const uint8_t* stored) {
+  const __m512i at =
+      _mm512_setr_epi32(0, kBb, 2 * kBb, 3 * kBb, 4 * kBb, 5 * kBb, 6 * kBb, 7 * kBb, 8 * kBb,
+                        9 * kBb, 10 * kBb, 11 * kBb, 12 * kBb, 13 * kBb, 14 * kBb, 15 * kBb);
+  return _mm512_and_si512(_mm512_i32gather_epi32(at, stored, 1), _mm512_set1_epi32(0xffff));
+}
+
+// *id = 1/d (0 where d is 0), and the blocks whose stored fp16 scale (StoredScales) is not d's.
 template <int kBb>
 PB_G16 __mmask16 ScalesDiffer(__m512 d, const uint8_t* stored, __m512* id) {
   const __mmask16 nonzero = _mm512_cmpneq_ps_mask(d, _mm512_setzero_ps());
   *id = _mm512_maskz_div_ps(nonzero, _mm512_set1_ps(1.0f), d);
-  const __m512i at =
-      _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-                         _mm512_set1_epi32(kBb));
-  const __m512i scales = _mm512_i32gather_epi32(at, stored, 1);
-  return _mm512_test_epi32_mask(_mm512_xor_si512(scales, Fp16BitsV(d)), _mm512_set1_epi32(0xffff));
+  return _mm512_cmpneq_epi32_mask(StoredScales<kBb>(stored), Fp16BitsV(d));
 }
 
 // x*id + c rounded as the variant rounds it: the product then the sum (plain) or one fma.

@@ -47,30 +47,19 @@ namespace provbadge::verifier::quant_internal::group16 {
 
 #define PB_G16 PB_TARGET_AVX512 PB_INLINE
 
-// The 16 stored binary16 scales (the first two bytes of each block of kBb bytes at `stored`), in
-// the low half of 32-bit lanes.
-template <int kBb>
-PB_G16 __m512i StoredScales(const uint8_t* stored) {
-  const __m512i at =
-      _mm512_setr_epi32(0, kBb, 2 * kBb, 3 * kBb, 4 * kBb, 5 * kBb, 6 * kBb, 7 * kBb, 8 * kBb,
-                        9 * kBb, 10 * kBb, 11 * kBb, 12 * kBb, 13 * kBb, 14 * kBb, 15 * kBb);
-  return _mm512_and_si512(_mm512_i32gather_epi32(at, stored, 1), _mm512_set1_epi32(0xffff));
+// The lanes whose binary16 exponent field (32 or more with the sign bit above it) is a normal
+// value's: 1 to 30.
+PB_G16 __mmask16 NormalExponent(__m512i exponent) {
+  return _mm512_cmpgt_epi32_mask(exponent, _mm512_setzero_si512()) &
+         _mm512_cmplt_epi32_mask(exponent, _mm512_set1_epi32(31));
 }
 
 // The lanes whose stored scale h is one a bf16 block's maximum can give exactly: a normal
 // binary16 value with its three lowest mantissa bits zero, or 0x8000.
 PB_G16 __mmask16 ExactScales(__m512i h) {
   const __m512i exponent = _mm512_and_si512(_mm512_srli_epi32(h, 10), _mm512_set1_epi32(31));
-  const __mmask16 normal = _mm512_cmpgt_epi32_mask(exponent, _mm512_setzero_si512()) &
-                           _mm512_cmplt_epi32_mask(exponent, _mm512_set1_epi32(31)) &
-                           _mm512_testn_epi32_mask(h, _mm512_set1_epi32(7));
-  return normal | _mm512_cmpeq_epi32_mask(h, _mm512_set1_epi32(0x8000));
-}
-
-// Whether the 16-bit magnitudes mag hold a nonzero one below 2^-17 (HasTinyWeight).
-PB_G16 bool HasTinyMagnitude(__m512i mag) {
-  return _mm512_cmplt_epu16_mask(_mm512_sub_epi16(mag, _mm512_set1_epi16(1)),
-                                 _mm512_set1_epi16(kTripExactFromBf16 - 1)) != 0;
+  return (NormalExponent(exponent) & _mm512_testn_epi32_mask(h, _mm512_set1_epi32(7))) |
+         _mm512_cmpeq_epi32_mask(h, _mm512_set1_epi32(0x8000));
 }
 
 // The smallest largest magnitude (binary32 bits) from which the f16 trip provably leaves a
@@ -163,10 +152,7 @@ PB_G16 bool Group16SignedByScale(const uint8_t* src, const uint8_t* stored, uint
 // The lanes whose stored Q8_0 scale h is one a bf16 block's largest magnitude can give: a
 // positive normal binary16 value, or +0 (an all-zero block's 0 / 127).
 PB_G16 __mmask16 Q8Scales(__m512i h) {
-  const __m512i exponent = _mm512_srli_epi32(h, 10);  // the sign bit makes it 32 or more
-  return (_mm512_cmpgt_epi32_mask(exponent, _mm512_setzero_si512()) &
-          _mm512_cmplt_epi32_mask(exponent, _mm512_set1_epi32(31))) |
-         _mm512_testn_epi32_mask(h, h);
+  return NormalExponent(_mm512_srli_epi32(h, 10)) | _mm512_testn_epi32_mask(h, h);
 }
 
 // Q8_0 from the stored scales (Group16Q8's outputs for a group it accepts; the same contract as
